@@ -1,0 +1,60 @@
+from typing import Any
+
+import phonenumbers
+from phonenumber_field.serializerfields import PhoneNumberField
+from phonenumbers import PhoneNumberType
+from rest_framework import serializers
+
+from accounts.models import User
+
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+class MobilePhoneField(PhoneNumberField):  # type: ignore[misc]  # untyped library
+    """A valid number, normalised to E.164, that can receive an SMS."""
+
+    default_error_messages = {"not_mobile": "Enter a mobile phone number: it must receive SMS."}
+
+    def to_internal_value(self, data: object) -> str:
+        number = super().to_internal_value(data)
+        if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+            self.fail("not_mobile")
+        return str(number.as_e164)
+
+
+class OtpRequestInputSerializer(serializers.Serializer[None]):
+    phone = MobilePhoneField()
+
+
+class OtpRequestOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    detail = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds until the code expires.")
+
+
+class OtpVerifyInputSerializer(serializers.Serializer[None]):
+    phone = MobilePhoneField()
+    code = serializers.RegexField(r"^\d{6}$", error_messages={"invalid": "Enter the 6-digit code."})
+
+
+class UserOutputSerializer(serializers.ModelSerializer[User]):
+    phone = serializers.CharField(source="phone.as_e164", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("id", "phone", "name", "role")
+        read_only_fields = fields
+
+
+class TokenPairOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    user = UserOutputSerializer()
+
+
+class LogoutInputSerializer(serializers.Serializer[None]):
+    refresh = serializers.CharField()
+
+
+class TokenRefreshOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    access = serializers.CharField()
+    refresh = serializers.CharField()

@@ -1,0 +1,46 @@
+"""Shared OpenAPI pieces: the error bodies every endpoint may answer with."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+_DESCRIPTIONS = {
+    400: "Bad input",
+    401: "No or bad token",
+    403: "The role may not do this",
+    404: "Not found, or not yours",
+    409: "Wrong state",
+    413: "Too large",
+    415: "Not an accepted image",
+    429: "Rate limited (see Retry-After)",
+    503: "A dependency is unavailable",
+}
+
+
+class ErrorOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    detail = serializers.CharField()
+
+
+# "errors" would shadow Serializer.errors as a declared field; this one only describes a body.
+ValidationErrorOutputSerializer = inline_serializer(
+    name="ValidationErrorOutput",
+    fields={
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text="Messages per field.",
+        ),
+    },
+)
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for the given error status codes."""
+    return {
+        code: OpenApiResponse(
+            response=ValidationErrorOutputSerializer if code == 400 else ErrorOutputSerializer,
+            description=_DESCRIPTIONS[code],
+        )
+        for code in codes
+    }

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from propflow.health import health
+
+handler400 = "propflow.errors.bad_request"
+handler403 = "propflow.errors.permission_denied"
+handler404 = "propflow.errors.page_not_found"
+handler500 = "propflow.errors.server_error"
+
+urlpatterns = [
+    re_path(r"^health/?$", health, name="health"),
+    path("api/v1/", include("accounts.api.urls")),
+    re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]

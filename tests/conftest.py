@@ -1,0 +1,36 @@
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from propflow import sms
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_side_effects(settings) -> Iterator[None]:
+    """Every test starts with an empty cache and SMS outbox, SMS kept in memory."""
+    settings.SMS_BACKEND = "locmem"
+    cache.clear()
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def authenticated_client(user) -> APIClient:
+    from accounts.services import user_tokens
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_tokens(user=user)['access']}")
+    return client
+
+
+@pytest.fixture
+def client_user(db):
+    return UserFactory.create(role="client")

@@ -1,0 +1,68 @@
+import json
+import logging
+
+import pytest
+from django.core.management import call_command
+
+from tests.conftest import authenticated_client
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_openapi_schema_validates(tmp_path):
+    output = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(output))
+
+    text = output.read_text()
+    for path in ("/api/v1/auth/otp/request/", "/api/v1/auth/otp/verify/", "/api/v1/auth/me/"):
+        assert path in text
+
+
+def test_the_schema_and_docs_are_served(client):
+    assert client.get("/api/v1/schema/").status_code == 200
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
+
+
+def test_an_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/v1/nothing-here/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_wrong_method_is_a_json_405():
+    response = authenticated_client(UserFactory.create()).delete("/api/v1/auth/me/")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
+
+
+def test_request_logs_hold_no_codes_tokens_or_query_strings(api_client, caplog):
+    caplog.set_level(logging.INFO, logger="propflow.request")
+    api_client.post(
+        "/api/v1/auth/otp/request/?token=secret-token", {"phone": "+919876543210"}, format="json"
+    )
+
+    records = [record for record in caplog.records if record.name == "propflow.request"]
+    assert [(record.method, record.path, record.status) for record in records] == [
+        ("POST", "/api/v1/auth/otp/request/", 202)
+    ]
+    assert "secret-token" not in caplog.text
+
+
+def test_the_json_formatter_writes_one_object_per_line():
+    from propflow.logs import JsonFormatter
+
+    record = logging.makeLogRecord(
+        {"name": "propflow.request", "msg": "GET /health 200", "levelname": "INFO", "status": 200}
+    )
+
+    entry = json.loads(JsonFormatter().format(record))
+
+    assert entry["message"] == "GET /health 200"
+    assert entry["status"] == 200
+    assert entry["level"] == "INFO"
