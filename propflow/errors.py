@@ -13,10 +13,28 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger(__name__)
 
 
-class Conflict(exceptions.APIException):
+class DomainError(Exception):
+    """A refusal from a service. The API answers it with ``status_code``; the admin shows it."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+
+class InvalidInputError(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+class ForbiddenError(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class ConflictError(DomainError):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -27,6 +45,11 @@ class ServiceUnavailable(exceptions.APIException):
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped: a single ``detail`` string, field errors under ``errors``."""
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"detail": exc.detail, **exc.extra}
+        if exc.field:
+            body["errors"] = {exc.field: [exc.detail]}
+        return Response(body, status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -242,6 +242,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"PropertyStatusEnum": "properties.models.Status"},
 }
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -283,3 +284,10 @@ LOGGING = {
         "django.server": {"level": "ERROR"},
     },
 }
+
+# --- Properties and photos ------------------------------------------------------------------
+PROPERTY_TIME_ZONE = env.str("PROPERTY_TIME_ZONE", default="Asia/Kolkata")
+PROPERTY_DEFAULT_DUE_DAYS = env.int("PROPERTY_DEFAULT_DUE_DAYS", default=3)
+PHOTO_REQUIRED_CATEGORIES = env.list(
+    "PHOTO_REQUIRED_CATEGORIES", default=["FRONT", "LIVING", "KITCHEN"]
+)

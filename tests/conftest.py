@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 
 import pytest
+from celery import current_app
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -10,8 +11,10 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _isolated_side_effects(settings) -> Iterator[None]:
-    """Every test starts with an empty cache and SMS outbox, SMS kept in memory."""
+    """Every test starts with an empty cache and SMS outbox, SMS kept in memory, and Celery
+    tasks run in the test's process (tests of the real worker start their own)."""
     settings.SMS_BACKEND = "locmem"
+    current_app.conf.task_always_eager = True
     cache.clear()
     sms.outbox.clear()
     yield

@@ -9,4 +9,5 @@ urlpatterns = [
     re_path(r"^auth/token/refresh/?$", views.TokenRefreshView.as_view(), name="token-refresh"),
     re_path(r"^auth/logout/?$", views.LogoutView.as_view(), name="logout"),
     re_path(r"^auth/me/?$", views.MeView.as_view(), name="me"),
+    re_path(r"^users/?$", views.UserListView.as_view(), name="user-list"),
 ]

@@ -1,6 +1,8 @@
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, status
-from rest_framework.permissions import AllowAny
+from rest_framework import exceptions, filters, generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,6 +11,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import otp, services
+from accounts.api.permissions import IsStaff
 from accounts.api.serializers import (
     LogoutInputSerializer,
     OtpRequestInputSerializer,
@@ -18,9 +21,11 @@ from accounts.api.serializers import (
     TokenRefreshOutputSerializer,
     UserOutputSerializer,
 )
+from accounts.models import Role, User
 from accounts.selectors import request_user
 from propflow.errors import ServiceUnavailable
 from propflow.openapi import error_responses
+from propflow.pagination import CursorPage
 from propflow.sms import SmsDeliveryError
 
 
@@ -125,3 +130,31 @@ class MeView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request_user(request)).data)
+
+
+class UserFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped library
+    role = django_filters.ChoiceFilter(choices=Role.choices)
+
+    class Meta:
+        model = User
+        fields = ("role",)
+
+
+class UserPage(CursorPage):
+    ordering = "phone"
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List users (staff), e.g. ?role=agent",
+        responses={200: UserOutputSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+)
+class UserListView(generics.ListAPIView[User]):
+    permission_classes = (IsAuthenticated, IsStaff)
+    serializer_class = UserOutputSerializer
+    pagination_class = UserPage
+    filter_backends = (DjangoFilterBackend, filters.SearchFilter)
+    filterset_class = UserFilter
+    search_fields = ("name", "phone")
+    queryset = User.objects.filter(is_active=True)

@@ -1,0 +1,116 @@
+"""Photos of a property's inspection, with what their files say and how they fared in QC."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from properties.models import Property
+
+
+class Category(models.TextChoices):
+    FRONT = "FRONT", "Front"
+    STREET = "STREET", "Street"
+    LIVING = "LIVING", "Living room"
+    KITCHEN = "KITCHEN", "Kitchen"
+    BEDROOM = "BEDROOM", "Bedroom"
+    BATHROOM = "BATHROOM", "Bathroom"
+    OTHER = "OTHER", "Other"
+
+
+class QcStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    PASS = "PASS", "Pass"
+    WARN = "WARN", "Warn"
+    FAIL = "FAIL", "Fail"
+    ERROR = "ERROR", "Error"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "PENDING", "Not reviewed"
+    APPROVED = "APPROVED", "Approved"
+    REJECTED = "REJECTED", "Rejected"
+    RESHOOT = "RESHOOT", "Re-shoot requested"
+
+
+def original_path(photo: "Photo", filename: str) -> str:
+    # The client's file name is not trusted: the path is the property and the photo id.
+    return f"photos/{photo.property_id}/{photo.id}/original"
+
+
+def preview_path(photo: "Photo", filename: str) -> str:
+    return f"photos/{photo.property_id}/{photo.id}/preview.jpg"
+
+
+class Photo(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="photos")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploaded_photos"
+    )
+    idempotency_key = models.CharField(max_length=128, blank=True)
+
+    file = models.FileField(upload_to=original_path, max_length=200)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+
+    # What the file's header says, filled in by QC.
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    make = models.CharField(max_length=100, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    taken_at = models.CharField(max_length=19, blank=True, help_text="As the camera wrote it.")
+    taken_at_offset = models.CharField(max_length=6, blank=True)
+    gps_lat = models.FloatField(null=True, blank=True)
+    gps_lon = models.FloatField(null=True, blank=True)
+    gps_alt = models.FloatField(null=True, blank=True)
+    gps_accuracy_m = models.FloatField(null=True, blank=True)
+    distance_km = models.FloatField(null=True, blank=True)
+    dhash = models.CharField(max_length=16, blank=True, db_index=True)
+    preview = models.FileField(upload_to=preview_path, max_length=200, blank=True)
+
+    qc_status = models.CharField(max_length=8, choices=QcStatus.choices, default=QcStatus.PENDING)
+    qc_checks = models.JSONField(default=list, blank=True)
+    qc_error = models.TextField(blank=True)
+    qc_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    review_status = models.CharField(
+        max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    review_reason = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_photos",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("uploaded_by", "idempotency_key"),
+                condition=~Q(idempotency_key=""),
+                name="photo_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(qc_status__in=QcStatus.values), name="photo_qc_status_valid"
+            ),
+        )
+        indexes = (
+            models.Index(fields=("property", "qc_status"), name="photo_property_qc_idx"),
+            models.Index(fields=("qc_status", "created_at"), name="photo_qc_created_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} photo of {self.property}"

@@ -1,0 +1,104 @@
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from accounts.models import Role
+from photos.selectors import QC_SUMMARY_KEYS
+from properties.models import Property, PropertyType, Status, StatusChange
+from properties.selectors import actions_allowed
+
+
+class PropertyInputSerializer(serializers.Serializer[dict[str, Any]]):
+    property_type = serializers.ChoiceField(choices=PropertyType.choices)
+    address = serializers.CharField(max_length=300)
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    area_sqft = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.FloatField(
+        min_value=-180, max_value=180, required=False, allow_null=True
+    )
+
+
+class PropertyOutputSerializer(serializers.ModelSerializer[Property]):
+    """Needs ``qc_summaries`` (by property id) and ``request`` in its context."""
+
+    qc_summary = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Property
+        fields = (
+            "id",
+            "owner",
+            "property_type",
+            "address",
+            "city",
+            "postal_code",
+            "area_sqft",
+            "latitude",
+            "longitude",
+            "status",
+            "assigned_agent",
+            "due_date",
+            "valuation_amount",
+            "valuation_notes",
+            "revision_count",
+            "qc_summary",
+            "allowed_actions",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(
+        inline_serializer(
+            name="QcSummary",
+            fields={key: serializers.IntegerField() for key in QC_SUMMARY_KEYS},
+        )
+    )
+    def get_qc_summary(self, property: Property) -> dict[str, int]:
+        return dict(self.context["qc_summaries"][property.pk])
+
+    def get_allowed_actions(self, property: Property) -> list[str]:
+        user = self.context["request"].user
+        return [str(action) for action in actions_allowed(user=user, property=property)]
+
+    def to_representation(self, instance: Property) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # A client learns the valuation only once it is issued.
+        if self.context["request"].user.role == Role.CLIENT and instance.status != Status.VALUED:
+            data["valuation_amount"] = None
+            data["valuation_notes"] = ""
+        return data
+
+
+class StatusChangeOutputSerializer(serializers.ModelSerializer[StatusChange]):
+    class Meta:
+        model = StatusChange
+        fields = ("from_status", "to_status", "actor", "actor_role", "reason", "created_at")
+        read_only_fields = fields
+
+
+class ReasonInputSerializer(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class AssignInputSerializer(serializers.Serializer[dict[str, Any]]):
+    agent = serializers.UUIDField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class ApproveInputSerializer(serializers.Serializer[dict[str, Any]]):
+    valuation_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True
+    )
+    valuation_notes = serializers.CharField(
+        max_length=5000, allow_blank=True, required=False, default=""
+    )
+
+
+class EmptyInputSerializer(serializers.Serializer[dict[str, Any]]):
+    pass

@@ -1,0 +1,192 @@
+"""Property writes: create, edit and delete drafts, and the one way to change a status."""
+
+import logging
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.tasks import send_sms_task
+from photos.selectors import photo_categories_missing
+from properties.events import status_changed_broadcast
+from properties.models import Property, Status, StatusChange
+from properties.selectors import actions_allowed, actors_for, property_get_for
+from properties.workflow import TRANSITIONS, Action, Actor
+from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = frozenset(
+    {"property_type", "address", "city", "postal_code", "area_sqft", "latitude", "longitude"}
+)
+
+
+@transaction.atomic
+def property_create(*, owner: User, fields: dict[str, Any]) -> Property:
+    """Registers a draft property for a client. Side effects: one row."""
+    if owner.role != Role.CLIENT:
+        raise ForbiddenError("Only clients register properties.")
+    property = Property(owner=owner, **_editable(fields))
+    property.full_clean()
+    property.save()
+    logger.info("property created", extra={"property_id": str(property.pk)})
+    return property
+
+
+@transaction.atomic
+def property_update(*, actor: User, property_id: UUID | str, fields: dict[str, Any]) -> Property:
+    """Edits a draft's details, by its owner. Side effects: updates the row."""
+    property = _draft_of_owner(actor=actor, property_id=property_id, verb="edit")
+    for name, value in _editable(fields).items():
+        setattr(property, name, value)
+    property.full_clean()
+    property.save()
+    return property
+
+
+@transaction.atomic
+def property_delete(*, actor: User, property_id: UUID | str) -> None:
+    """Deletes a draft, by its owner. Side effects: deletes the row (and its photos' rows)."""
+    property = _draft_of_owner(actor=actor, property_id=property_id, verb="delete")
+    property.delete()
+
+
+def _draft_of_owner(*, actor: User, property_id: UUID | str, verb: str) -> Property:
+    property = property_get_for(user=actor, property_id=property_id, for_update=True)
+    if Actor.OWNER not in actors_for(user=actor, property=property):
+        raise ForbiddenError(f"Only the owner may {verb} a property.")
+    if property.status != Status.DRAFT:
+        raise ConflictError(
+            f"Only a draft may be changed; this property is {property.status}.",
+            current_status=property.status,
+        )
+    return property
+
+
+def _editable(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInputError(f"Not editable: {', '.join(sorted(unknown))}.")
+    return fields
+
+
+@transaction.atomic
+def property_transition(
+    *,
+    actor: User,
+    property_id: UUID | str,
+    action: Action,
+    reason: str = "",
+    agent_id: UUID | None = None,
+    due_date: date | None = None,
+    valuation_amount: Decimal | None = None,
+    valuation_notes: str = "",
+) -> Property:
+    """Moves the property along the workflow table, or refuses with nothing changed.
+
+    Locks the row, checks that the actor may take the action (403) from the current status
+    (409) and its preconditions, writes the audit row, and after commit broadcasts
+    ``property.status_changed`` and texts the agent on an assignment or a revision request.
+    """
+    transition = TRANSITIONS[action]
+    property = property_get_for(user=actor, property_id=property_id, for_update=True)
+    allowed = [
+        str(allowed_action) for allowed_action in actions_allowed(user=actor, property=property)
+    ]
+    if transition.actor not in actors_for(user=actor, property=property):
+        raise ForbiddenError(
+            f"Only {transition.actor} may {action} a property.",
+            current_status=property.status,
+            allowed_actions=allowed,
+        )
+    if property.status not in transition.sources:
+        raise ConflictError(
+            f"Cannot {action} a property that is {property.status}; "
+            f"allowed now: {', '.join(allowed) or 'nothing'}.",
+            current_status=property.status,
+            allowed_actions=allowed,
+        )
+    reason = reason.strip()
+    if transition.needs_reason and not reason:
+        raise InvalidInputError(f"A reason is required to {action}.", field="reason")
+
+    if action == Action.SUBMIT and (property.latitude is None or property.longitude is None):
+        raise ConflictError(
+            "Set latitude and longitude before submitting: photos are checked against them.",
+            current_status=property.status,
+        )
+    if action == Action.ASSIGN:
+        property.assigned_agent = _agent(agent_id)
+        property.assigned_at = timezone.now()
+        property.due_date = due_date or timezone.localdate() + timedelta(
+            days=settings.PROPERTY_DEFAULT_DUE_DAYS
+        )
+    elif action == Action.DECLINE:
+        property.assigned_agent = None
+        property.assigned_at = None
+    elif action == Action.COMPLETE:
+        missing = photo_categories_missing(property.pk)
+        if missing:
+            raise ConflictError(
+                f"Upload a photo for each required category first; missing: {', '.join(missing)}.",
+                current_status=property.status,
+                missing_categories=missing,
+            )
+    elif action == Action.REQUEST_REVISION:
+        property.revision_count += 1
+    elif action == Action.APPROVE:
+        if valuation_amount is None or valuation_amount <= 0:
+            raise InvalidInputError(
+                "A positive valuation amount is required to approve.", field="valuation_amount"
+            )
+        property.valuation_amount = valuation_amount
+        property.valuation_notes = valuation_notes.strip()
+
+    from_status = property.status
+    property.status = transition.target
+    property.save()
+    change = StatusChange.objects.create(
+        property=property,
+        from_status=from_status,
+        to_status=property.status,
+        actor=actor,
+        actor_role=actor.role,
+        reason=reason,
+    )
+    status_changed_broadcast(property=property, change=change)
+    _notify_agent(property=property, action=action, reason=reason)
+    logger.info(
+        "property %s", action, extra={"property_id": str(property.pk), "to_status": property.status}
+    )
+    return property
+
+
+def _agent(agent_id: UUID | None) -> User:
+    if agent_id is None:
+        raise InvalidInputError("Choose an agent to assign.", field="agent")
+    agent = User.objects.filter(pk=agent_id, role=Role.AGENT, is_active=True).first()
+    if agent is None:
+        raise InvalidInputError("No active field agent has this id.", field="agent")
+    return agent
+
+
+def _notify_agent(*, property: Property, action: Action, reason: str) -> None:
+    agent = property.assigned_agent
+    if agent is None:
+        return
+    if action == Action.ASSIGN:
+        body = (
+            f"PropFlow: new inspection at {property.address}, {property.city}, "
+            f"due {property.due_date:%d %b %Y}."
+        )
+    elif action == Action.REQUEST_REVISION:
+        body = f"PropFlow: revision requested for {property.address}, {property.city}: {reason}"
+    else:
+        return
+    # celery-types predates delay_on_commit (Celery 5.4).
+    send_sms_task.delay_on_commit(to=str(agent.phone), body=body)  # type: ignore[attr-defined]
