@@ -13,11 +13,11 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.tasks import send_sms_task
 from photos.selectors import photo_categories_missing
-from properties.events import status_changed_broadcast
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
 from properties.workflow import TRANSITIONS, Action, Actor
 from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
+from propflow.events import broadcast_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def property_transition(
         actor_role=actor.role,
         reason=reason,
     )
-    status_changed_broadcast(property=property, change=change)
+    broadcast_status_changed(property=property, change=change)
     _notify_agent(property=property, action=action, reason=reason)
     logger.info(
         "property %s", action, extra={"property_id": str(property.pk), "to_status": property.status}
