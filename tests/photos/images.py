@@ -1,0 +1,148 @@
+"""Test photos: generated JPEGs with the EXIF a phone writes, and the shared real-photo corpus.
+
+The generated ones serve the photo tests, the upload and task tests and the pipeline benchmark;
+they are made in memory, of any size, sharp or blurred.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+
+Content = Literal["sharp", "blurry", "flat"]
+
+# Scenes are drawn at about the preview's scale, then resized: cheap even at 48 MP.
+_SCENE_LONG_SIDE = 1024
+
+
+def make_image(
+    width: int, height: int, *, content: Content = "sharp", seed: int = 0, noise: float = 0.0
+) -> Image.Image:
+    """An RGB scene of rectangles, ellipses and lines (different for each seed).
+
+    "blurry" is the same scene out of focus, "flat" a single grey. `noise` adds sensor-like
+    grain of that standard deviation at full resolution, which gives a JPEG the size of a real
+    photo's.
+    """
+    if content == "flat":
+        return Image.new("RGB", (width, height), (137, 137, 137))
+    scale = min(1.0, _SCENE_LONG_SIDE / max(width, height))
+    scene_size = (max(8, round(width * scale)), max(8, round(height * scale)))
+    scene = _scene(scene_size, random.Random(seed))
+    if content == "blurry":
+        scene = scene.filter(ImageFilter.GaussianBlur(radius=max(scene_size) / 150))
+    image = scene.resize((width, height), Image.Resampling.BICUBIC)
+    if noise:
+        grain = Image.effect_noise((width, height), noise).convert("RGB")
+        image = Image.blend(image, grain, 0.15)
+    return image
+
+
+def _scene(size: tuple[int, int], rng: random.Random) -> Image.Image:
+    width, height = size
+    image = Image.new("RGB", size, _color(rng))
+    draw = ImageDraw.Draw(image)
+    for _ in range(60):
+        left, right = sorted((rng.randrange(width), rng.randrange(width)))
+        top, bottom = sorted((rng.randrange(height), rng.randrange(height)))
+        shape = rng.choice((draw.rectangle, draw.ellipse))
+        shape((left, top, right, bottom), fill=_color(rng))
+    for _ in range(40):
+        start = (rng.randrange(width), rng.randrange(height))
+        end = (rng.randrange(width), rng.randrange(height))
+        draw.line((start, end), fill=_color(rng), width=rng.randint(1, 3))
+    return image
+
+
+def _color(rng: random.Random) -> tuple[int, int, int]:
+    return (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+
+
+def make_jpeg(
+    width: int = 1600,
+    height: int = 1200,
+    *,
+    content: Content = "sharp",
+    seed: int = 0,
+    noise: float = 0.0,
+    gps: tuple[float, float] | None = None,
+    altitude: float | None = None,
+    accuracy_m: float | None = None,
+    taken_at: str | None = None,
+    offset: str | None = None,
+    make: str = "",
+    model: str = "",
+    orientation: int | None = None,
+    gps_tags: Mapping[int, object] | None = None,
+    quality: int = 85,
+) -> bytes:
+    """A JPEG with EXIF as a phone writes it.
+
+    `gps` is (lat, lon) in signed degrees, written as degrees/minutes/seconds with N/S/E/W
+    references; a negative `altitude` is written with GPSAltitudeRef 1. `taken_at` is
+    "YYYY-MM-DDTHH:MM:SS" (DateTimeOriginal), `offset` e.g. "+05:30" (OffsetTimeOriginal).
+    `gps_tags` are raw GPS IFD entries written over the others, for malformed cases.
+    """
+    exif = Image.Exif()
+    if make:
+        exif[0x010F] = make
+    if model:
+        exif[0x0110] = model
+    if orientation is not None:
+        exif[0x0112] = orientation
+    exif_ifd = exif.get_ifd(0x8769)
+    if taken_at is not None:
+        exif_ifd[0x9003] = taken_at.replace("-", ":").replace("T", " ")
+    if offset is not None:
+        exif_ifd[0x9011] = offset
+    gps_ifd = exif.get_ifd(0x8825)
+    if gps is not None:
+        lat, lon = gps
+        gps_ifd.update({1: "N" if lat >= 0 else "S", 2: _dms(lat)})
+        gps_ifd.update({3: "E" if lon >= 0 else "W", 4: _dms(lon)})
+    if altitude is not None:
+        gps_ifd.update({5: b"\x01" if altitude < 0 else b"\x00", 6: abs(altitude)})
+    if accuracy_m is not None:
+        gps_ifd[0x001F] = accuracy_m
+    gps_ifd.update(gps_tags or {})
+
+    image = make_image(width, height, content=content, seed=seed, noise=noise)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, exif=exif)
+    return buffer.getvalue()
+
+
+def _dms(degrees: float) -> tuple[float, float, float]:
+    value = abs(degrees)
+    whole = int(value)
+    minutes = int((value - whole) * 60)
+    seconds = ((value - whole) * 60 - minutes) * 60
+    return (float(whole), float(minutes), round(seconds, 6))
+
+
+CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "photos"
+
+
+def corpus_params() -> list[Any]:
+    """One pytest param per ground-truth entry of the shared real-photo corpus, id'd by file.
+
+    Without the corpus (a checkout outside CI), a single param skipped with the reason.
+    """
+    ground_truth = CORPUS_DIR / "ground_truth.json"
+    if not ground_truth.is_file():
+        reason = f"the real-photo corpus is not at {CORPUS_DIR}"
+        return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-corpus")]
+    entries = json.loads(ground_truth.read_text())
+    return [pytest.param(entry, id=entry["file"]) for entry in entries]
+
+
+def corpus_bytes(entry: Mapping[str, Any]) -> bytes:
+    """The bytes of a corpus file."""
+    return (CORPUS_DIR / "files" / str(entry["file"])).read_bytes()

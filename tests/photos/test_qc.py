@@ -1,0 +1,397 @@
+import io
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from photos.exif import GpsFix, PhotoMetadata
+from photos.imaging import analyse
+from photos.qc import (
+    CheckResult,
+    DuplicateCandidate,
+    Thresholds,
+    capture_instant,
+    check_capture_time,
+    check_duplicate,
+    check_gps_distance,
+    check_gps_present,
+    check_resolution,
+    check_sharpness,
+    haversine_km,
+    overall_status,
+    run_checks,
+)
+from tests.photos.images import make_jpeg
+
+PROPERTY = (12.9716, 77.5946)
+KM_PER_DEGREE_OF_LATITUDE = 6371.0088 * 3.141592653589793 / 180
+IST = timezone(timedelta(hours=5, minutes=30))
+UPLOADED_AT = datetime(2024, 5, 10, 12, 0, tzinfo=IST)
+WINDOW_START = datetime(2024, 5, 8, 9, 0, tzinfo=IST)
+THRESHOLDS = Thresholds()
+SHA = "a" * 64
+
+
+def _north_of_property(km, accuracy_m=None):
+    return GpsFix(
+        lat=PROPERTY[0] + km / KM_PER_DEGREE_OF_LATITUDE,
+        lon=PROPERTY[1],
+        alt=None,
+        accuracy_m=accuracy_m,
+    )
+
+
+def _metadata(**changes):
+    metadata = PhotoMetadata(
+        format="JPEG",
+        content_type="image/jpeg",
+        width=4032,
+        height=3024,
+        orientation=1,
+        make="Google",
+        model="Pixel 8",
+        taken_at="2024-05-10T09:30:00",
+        offset="+05:30",
+        gps=_north_of_property(0.1, accuracy_m=5.0),
+        gps_problem=None,
+    )
+    return replace(metadata, **changes)
+
+
+def test_it_measures_great_circle_distances():
+    assert haversine_km(0, 0, 0, 1) == pytest.approx(111.19508, abs=1e-5)
+    assert haversine_km(*PROPERTY, *PROPERTY) == 0.0
+    assert haversine_km(51.5007, -0.1246, 40.6892, -74.0445) == pytest.approx(5574.8, abs=0.1)
+    assert haversine_km(0, 0, 0, 180) == pytest.approx(20015.1, abs=0.1)
+
+
+def test_it_passes_a_usable_position():
+    assert check_gps_present(_metadata()) == CheckResult(
+        "gps_present", "pass", "position 12.972499, 77.594600 (accuracy 5 m)"
+    )
+
+
+def test_it_fails_a_missing_or_unusable_position():
+    missing = check_gps_present(_metadata(gps=None))
+    unusable = check_gps_present(_metadata(gps=None, gps_problem="GPS latitude is missing"))
+
+    assert missing == CheckResult("gps_present", "fail", "no GPS position in the photo")
+    assert unusable == CheckResult("gps_present", "fail", "unusable GPS: GPS latitude is missing")
+
+
+@pytest.mark.parametrize(
+    ("km", "accuracy_m", "result", "detail"),
+    [
+        (0.49, None, "pass", "0.49 km from the property (limit 0.50 km)"),
+        (0.49, 200.0, "pass", "0.49 km from the property (limit 0.50 km)"),
+        (
+            0.59,
+            100.0,
+            "warn",
+            "0.59 km from the property: beyond the 0.50 km limit but within the photo's "
+            "reported accuracy of 100 m",
+        ),
+        (
+            0.61,
+            100.0,
+            "fail",
+            "0.61 km from the property (limit 0.50 km + 100 m reported accuracy)",
+        ),
+        (0.51, None, "fail", "0.51 km from the property (limit 0.50 km)"),
+        (0.51, 0.0, "fail", "0.51 km from the property (limit 0.50 km)"),
+    ],
+)
+def test_it_checks_the_distance_with_the_photos_accuracy(km, accuracy_m, result, detail):
+    gps = _north_of_property(km, accuracy_m)
+
+    assert check_gps_distance(gps, *PROPERTY, THRESHOLDS) == CheckResult(
+        "gps_distance", result, detail
+    )
+
+
+def test_it_fails_the_distance_of_a_photo_without_position():
+    assert check_gps_distance(None, *PROPERTY, THRESHOLDS) == CheckResult(
+        "gps_distance", "fail", "no GPS position to compare with the property"
+    )
+
+
+def test_it_warns_when_the_property_has_no_position():
+    assert check_gps_distance(_north_of_property(0.1), None, None, THRESHOLDS) == CheckResult(
+        "gps_distance", "warn", "the property has no position to compare with"
+    )
+
+
+def _capture(taken_at, offset=None, time_zone="Asia/Kolkata"):
+    return check_capture_time(
+        taken_at,
+        offset,
+        time_zone=time_zone,
+        window_start=WINDOW_START,
+        uploaded_at=UPLOADED_AT,
+        thresholds=THRESHOLDS,
+    )
+
+
+@pytest.mark.parametrize(
+    ("taken_at", "offset", "result", "detail"),
+    [
+        (
+            "2024-05-10T09:00:00",
+            None,
+            "pass",
+            "taken 2024-05-10 09:00 +0530, 3 h 00 min before the upload",
+        ),
+        (
+            "2024-05-10T12:04:00",
+            None,
+            "pass",
+            "taken 2024-05-10 12:04 +0530, 0 h 00 min before the upload",
+        ),
+        (
+            "2024-05-10T12:06:00",
+            None,
+            "fail",
+            "taken 2024-05-10 12:06 +0530, 0 h 06 min after the upload: in the future",
+        ),
+        (
+            "2024-05-08T09:00:00",
+            None,
+            "pass",
+            "taken 2024-05-08 09:00 +0530, 51 h 00 min before the upload",
+        ),
+        (
+            "2024-05-08T08:59:00",
+            None,
+            "fail",
+            "taken 2024-05-08 08:59 +0530, before the inspection window opened "
+            "(2024-05-08 09:00 +0530)",
+        ),
+        (
+            "2024-05-10T07:00:00",
+            "+00:00",
+            "fail",
+            "taken 2024-05-10 07:00 +0000, 0 h 30 min after the upload: in the future",
+        ),
+        (
+            "2024-05-10T06:00:00",
+            "+00:00",
+            "pass",
+            "taken 2024-05-10 06:00 +0000, 0 h 30 min before the upload",
+        ),
+    ],
+    ids=[
+        "in-window",
+        "within-clock-skew",
+        "future",
+        "at-window-start",
+        "before-window",
+        "own-offset-future",
+        "own-offset-past",
+    ],
+)
+def test_it_checks_the_capture_time_as_an_instant(taken_at, offset, result, detail):
+    assert _capture(taken_at, offset) == CheckResult("capture_time", result, detail)
+
+
+def test_it_fails_a_photo_older_than_the_age_limit():
+    window_start = UPLOADED_AT - timedelta(days=30)
+
+    def check(taken_at):
+        return check_capture_time(
+            taken_at,
+            "+05:30",
+            time_zone="Asia/Kolkata",
+            window_start=window_start,
+            uploaded_at=UPLOADED_AT,
+            thresholds=THRESHOLDS,
+        )
+
+    assert check("2024-05-07T12:00:00").result == "pass"
+    assert check("2024-05-07T11:59:00") == CheckResult(
+        "capture_time",
+        "fail",
+        "taken 2024-05-07 11:59 +0530, 72 h 01 min before the upload (limit 72 h)",
+    )
+
+
+def test_it_warns_without_a_capture_time():
+    assert _capture(None) == CheckResult("capture_time", "warn", "no capture time in the photo")
+
+
+def test_it_reads_a_capture_time_in_the_property_time_zone_without_an_offset():
+    assert capture_instant("2024-05-10T09:00:00", None, "Asia/Kolkata") == datetime(
+        2024, 5, 10, 3, 30, tzinfo=UTC
+    )
+    assert capture_instant("2024-05-10T09:00:00", "-04:00", "Asia/Kolkata") == datetime(
+        2024, 5, 10, 13, 0, tzinfo=UTC
+    )
+    assert _capture("2024-05-10T09:00:00", time_zone="Asia/Kolkata").result == "pass"
+    assert _capture("2024-05-10T09:00:00", time_zone="UTC").result == "fail"
+
+
+def test_it_refuses_naive_datetimes():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        check_capture_time(
+            "2024-05-10T09:00:00",
+            None,
+            time_zone="Asia/Kolkata",
+            window_start=datetime(2024, 5, 8),
+            uploaded_at=UPLOADED_AT,
+            thresholds=THRESHOLDS,
+        )
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "result"),
+    [
+        (1280, 960, "pass"),
+        (960, 1280, "pass"),
+        (4032, 3024, "pass"),
+        (1279, 960, "fail"),
+        (1280, 959, "fail"),
+        (959, 1280, "fail"),
+    ],
+)
+def test_it_checks_the_resolution_in_either_orientation(width, height, result):
+    assert check_resolution(width, height, THRESHOLDS) == CheckResult(
+        "resolution", result, f"{width}x{height} (minimum 1280x960)"
+    )
+
+
+def _candidate(sha256=SHA, dhash=None, same_property=False):
+    return DuplicateCandidate(sha256=sha256, dhash=dhash, same_property=same_property)
+
+
+NEAR = (1 << THRESHOLDS.dhash_near_distance) - 1  # exactly the threshold's number of bits set
+FAR = (1 << (THRESHOLDS.dhash_near_distance + 1)) - 1
+
+
+@pytest.mark.parametrize(
+    ("candidates", "result", "detail"),
+    [
+        ([], "pass", "unique among 0 photos compared"),
+        (
+            [_candidate("b" * 64, FAR), _candidate("c" * 64, FAR, True), _candidate("d" * 64)],
+            "pass",
+            "unique among 3 photos compared",
+        ),
+        ([_candidate()], "fail", "the same file as a photo of another property"),
+        (
+            [_candidate("b" * 64, NEAR)],
+            "fail",
+            "near-identical to a photo of another property (8 of 64 hash bits differ)",
+        ),
+        (
+            [_candidate(same_property=True)],
+            "warn",
+            "the same file as another photo of this property",
+        ),
+        (
+            [_candidate("b" * 64, NEAR, True), _candidate("c" * 64, 1, True)],
+            "warn",
+            "near-identical to another photo of this property (1 of 64 hash bits differ)",
+        ),
+        (
+            [_candidate(same_property=True), _candidate("b" * 64, NEAR)],
+            "fail",
+            "near-identical to a photo of another property (8 of 64 hash bits differ)",
+        ),
+    ],
+    ids=[
+        "none",
+        "others-far",
+        "same-bytes-elsewhere",
+        "near-elsewhere",
+        "same-bytes-here",
+        "near-here",
+        "elsewhere-wins",
+    ],
+)
+def test_it_checks_duplicates_by_bytes_and_by_picture(candidates, result, detail):
+    assert check_duplicate(SHA, 0, candidates, THRESHOLDS) == CheckResult(
+        "duplicate", result, detail
+    )
+
+
+@pytest.mark.parametrize(
+    ("variance", "result", "detail"),
+    [
+        (60.0, "pass", "sharp (variance 60, minimum 60)"),
+        (59.4, "warn", "blurry (variance 59, minimum 60)"),
+    ],
+)
+def test_it_warns_about_blurry_photos(variance, result, detail):
+    assert check_sharpness(variance, THRESHOLDS) == CheckResult("sharpness", result, detail)
+
+
+def test_it_takes_the_worst_result_as_the_status():
+    def results(*outcomes):
+        return [CheckResult("check", outcome, "") for outcome in outcomes]
+
+    assert overall_status(results("pass", "pass")) == "PASS"
+    assert overall_status(results("pass", "warn", "pass")) == "WARN"
+    assert overall_status(results("warn", "fail", "pass")) == "FAIL"
+    assert overall_status([]) == "PASS"
+
+
+def test_it_serialises_a_check():
+    assert CheckResult("resolution", "fail", "640x480 (minimum 1280x960)").as_dict() == {
+        "name": "resolution",
+        "result": "fail",
+        "detail": "640x480 (minimum 1280x960)",
+    }
+
+
+def _run(data, candidates=()):
+    analysis = analyse(io.BytesIO(data))
+    return run_checks(
+        metadata=analysis.metadata,
+        property_lat=PROPERTY[0],
+        property_lon=PROPERTY[1],
+        window_start=WINDOW_START,
+        uploaded_at=UPLOADED_AT,
+        sha256=SHA,
+        dhash=analysis.dhash,
+        candidates=list(candidates),
+        sharpness=analysis.sharpness,
+    )
+
+
+def test_it_passes_a_good_photo_on_every_check_in_order():
+    data = make_jpeg(
+        1600,
+        1200,
+        gps=(PROPERTY[0] + 0.001, PROPERTY[1]),
+        accuracy_m=5.0,
+        taken_at="2024-05-10T11:00:00",
+        offset="+05:30",
+    )
+
+    checks = _run(data)
+
+    assert [(check.name, check.result) for check in checks] == [
+        ("gps_present", "pass"),
+        ("gps_distance", "pass"),
+        ("capture_time", "pass"),
+        ("resolution", "pass"),
+        ("duplicate", "pass"),
+        ("sharpness", "pass"),
+    ]
+    assert overall_status(checks) == "PASS"
+
+
+def test_it_fails_a_small_blurry_photo_without_gps_reused_from_another_property():
+    data = make_jpeg(640, 480, content="blurry")
+    reused = analyse(io.BytesIO(data)).dhash
+
+    checks = _run(data, [_candidate("b" * 64, reused)])
+
+    assert {check.name: check.result for check in checks} == {
+        "gps_present": "fail",
+        "gps_distance": "fail",
+        "capture_time": "warn",
+        "resolution": "fail",
+        "duplicate": "fail",
+        "sharpness": "warn",
+    }
+    assert overall_status(checks) == "FAIL"
