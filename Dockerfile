@@ -18,4 +18,4 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --n
     && mkdir -p /app/data && chown propflow:propflow /app/data
 USER propflow
 EXPOSE 8000
-CMD ["sh", "-c", "daphne -b 0.0.0.0 -p ${PORT} --proxy-headers propflow.asgi:application"]
+CMD ["sh", "-c", "exec uvicorn propflow.asgi:application --host 0.0.0.0 --port ${PORT} --lifespan off --no-access-log --proxy-headers"]

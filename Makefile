@@ -21,7 +21,7 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 run: $(VENV)/.base-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) propflow.asgi:application
+	$(BIN)/uvicorn propflow.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off --no-access-log
 
 test: lint typecheck migrations-check pytest
 

@@ -5,6 +5,7 @@ Query strings are never logged: WebSocket clients carry their token there.
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,6 +16,18 @@ from django.http import HttpRequest, HttpResponseBase
 request_logger = logging.getLogger("propflow.request")
 
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_TOKEN_PARAMETER = re.compile(r"(token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Masks ``token=`` query parameters: the ASGI server logs WebSocket paths with them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _TOKEN_PARAMETER.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):

@@ -29,7 +29,8 @@ ValidationErrorOutputSerializer = inline_serializer(
         "detail": serializers.CharField(),
         "errors": serializers.DictField(
             child=serializers.ListField(child=serializers.CharField()),
-            help_text="Messages per field.",
+            required=False,
+            help_text="Messages per field (absent when the body itself could not be read).",
         ),
     },
 )

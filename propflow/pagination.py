@@ -1,10 +1,44 @@
-from rest_framework.pagination import CursorPagination
+from typing import Any
+
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
 
 
 class CursorPage(CursorPagination):
-    """``{"results", "next", "previous"}``: no COUNT(*), steady cost deep into a large table."""
+    """``{"results", "next", "previous"}``: no COUNT(*), steady cost deep into a large table.
+
+    A malformed ``page_size`` or ``cursor`` is a 400, not silently the first page.
+    """
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = "-created_at"
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"Enter a whole number from 1 to {self.max_page_size}."
+                    ]
+                }
+            )
+        return int(raw)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            return super().decode_cursor(request)
+        except NotFound as error:
+            raise ValidationError({self.cursor_query_param: [str(error.detail)]}) from error
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters

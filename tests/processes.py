@@ -38,7 +38,7 @@ def embedded_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
 
 @contextmanager
 def asgi_server(environment: dict[str, str], *, startup_seconds: float = 30) -> Iterator[str]:
-    """Migrates, starts daphne, waits until /health answers; yields the base URL."""
+    """Migrates, starts the ASGI server, waits until /health answers; yields the base URL."""
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=ROOT,
@@ -54,12 +54,15 @@ def asgi_server(environment: dict[str, str], *, startup_seconds: float = 30) -> 
             [
                 sys.executable,
                 "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
+                "uvicorn",
                 "propflow.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--lifespan",
+                "off",
+                "--no-access-log",
             ],
             cwd=ROOT,
             env=environment,

@@ -66,3 +66,30 @@ def test_the_json_formatter_writes_one_object_per_line():
     assert entry["message"] == "GET /health 200"
     assert entry["status"] == 200
     assert entry["level"] == "INFO"
+
+
+def test_a_form_body_to_a_json_endpoint_is_a_json_415(api_client):
+    response = api_client.post(
+        "/api/v1/auth/otp/request/", {"phone": "+919876543210"}, format="multipart"
+    )
+
+    assert response.status_code == 415
+    assert response.json()["detail"].startswith("Unsupported media type")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page_size=0", "page_size"),
+        ("page_size=101", "page_size"),
+        ("page_size=x", "page_size"),
+        ("cursor=garbage", "cursor"),
+    ],
+)
+def test_malformed_paging_is_a_400(query, field):
+    response = authenticated_client(UserFactory.create(role="reviewer")).get(
+        f"/api/v1/users/?{query}"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]

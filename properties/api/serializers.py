@@ -83,17 +83,17 @@ class StatusChangeOutputSerializer(serializers.ModelSerializer[StatusChange]):
 
 
 class ReasonInputSerializer(serializers.Serializer[dict[str, Any]]):
-    reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    reason = serializers.CharField(max_length=2000)
 
 
 class AssignInputSerializer(serializers.Serializer[dict[str, Any]]):
-    agent = serializers.UUIDField(required=False, allow_null=True)
+    agent = serializers.UUIDField()
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
 class ApproveInputSerializer(serializers.Serializer[dict[str, Any]]):
     valuation_amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )
     valuation_notes = serializers.CharField(
         max_length=5000, allow_blank=True, required=False, default=""

@@ -254,28 +254,36 @@ def signed_in(api_client):
 def test_refresh_rotates_and_blacklists_the_old_refresh_token(api_client):
     tokens = signed_in(api_client)
 
-    response = api_client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]})
+    response = api_client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
+    )
 
     assert response.status_code == 200
     assert set(response.json()) == {"access", "refresh"}
     assert response.json()["refresh"] != tokens["refresh"]
-    reused = api_client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]})
+    reused = api_client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
+    )
     assert reused.status_code == 401
 
 
 def test_logout_blacklists_the_refresh_token(api_client):
     tokens = signed_in(api_client)
 
-    response = api_client.post("/api/v1/auth/logout/", {"refresh": tokens["refresh"]})
+    response = api_client.post(
+        "/api/v1/auth/logout/", {"refresh": tokens["refresh"]}, format="json"
+    )
 
     assert response.status_code == 204
     assert BlacklistedToken.objects.count() == 1
-    refused = api_client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]})
+    refused = api_client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
+    )
     assert refused.status_code == 401
 
 
 def test_logout_with_a_bad_token_is_a_400(api_client):
-    response = api_client.post("/api/v1/auth/logout/", {"refresh": "nonsense"})
+    response = api_client.post("/api/v1/auth/logout/", {"refresh": "nonsense"}, format="json")
 
     assert response.status_code == 400
     assert BlacklistedToken.objects.count() == 0
