@@ -18,4 +18,4 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --n
     && mkdir -p /app/data && chown propflow:propflow /app/data
 USER propflow
 EXPOSE 8000
-CMD ["sh", "-c", "exec uvicorn propflow.asgi:application --host 0.0.0.0 --port ${PORT} --lifespan off --no-access-log --proxy-headers"]
+CMD ["sh", "-c", "exec uvicorn propflow.asgi:application --host 0.0.0.0 --port ${PORT} --lifespan off --no-access-log --ws-max-size 65536 --proxy-headers"]

@@ -20,8 +20,9 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 
 run: $(VENV)/.base-installed
 	$(BIN)/python manage.py migrate --noinput
+	-$(BIN)/python manage.py seed_demo --if-empty  # demo data on a database without properties
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/uvicorn propflow.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off --no-access-log
+	$(BIN)/uvicorn propflow.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off --no-access-log --ws-max-size 65536
 
 test: lint typecheck migrations-check pytest
 

@@ -67,3 +67,42 @@ s3 = boto3.client('s3', endpoint_url=os.environ['S3_ENDPOINT_URL'])
 sys.exit(0 if any(b['Name'] == os.environ['S3_BUCKET'] for b in s3.list_buckets()['Buckets']) else 1)
 " || { echo "FATAL: the S3 bucket $S3_BUCKET was not created" >&2; exit 1; }
 }
+
+free_port() { .venv/bin/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
+
+start_live_stack() {  # start_live_stack WORKDIR: web, worker and beat as production runs them
+  local dir=$1 port
+  port=$(free_port)
+  mkdir -p "$dir/sms" "$dir/data"
+  cat > "$dir/live.env" <<ENV
+DEBUG=false
+SECRET_KEY=ci-live-stack-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+SECURE_SSL_REDIRECT=false
+ALLOWED_HOSTS=127.0.0.1,localhost
+DATABASE_URL=postgres://postgres@$PG_HOST:$PG_PORT/propflow_live
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT/2
+SMS_BACKEND=file
+SMS_FILE_PATH=$dir/sms
+DATA_DIR=$dir/data
+ENV
+  dropdb -h "$PG_HOST" -p "$PG_PORT" -U postgres --if-exists propflow_live
+  createdb -h "$PG_HOST" -p "$PG_PORT" -U postgres propflow_live
+  redis-cli -p "$REDIS_PORT" -n 2 flushdb > /dev/null
+  live() { env $(cat "$dir/live.env") "$@"; }
+  live .venv/bin/python manage.py migrate --noinput > "$dir/migrate.log"
+  live .venv/bin/python manage.py createuser +919800000101 --role reviewer --name "CI Reviewer"
+  live .venv/bin/python manage.py createuser +919800000102 --role agent --name "CI Agent"
+  live .venv/bin/uvicorn propflow.asgi:application --host 127.0.0.1 --port "$port" --lifespan off \
+    --no-access-log --ws-max-size 65536 > "$dir/web.log" 2>&1 &
+  PIDS+=($!)
+  live .venv/bin/celery -A propflow worker --loglevel INFO --concurrency 2 > "$dir/worker.log" 2>&1 &
+  PIDS+=($!)
+  live .venv/bin/celery -A propflow beat --loglevel INFO --schedule "$dir/beat-schedule" > "$dir/beat.log" 2>&1 &
+  PIDS+=($!)
+  live_up() { curl -sf -o /dev/null "http://127.0.0.1:$port/health"; }
+  wait_for 60 live_up || { echo "FATAL: the live web process is not healthy:" >&2; tail -30 "$dir/web.log" >&2; exit 1; }
+  export PROPFLOW_LIVE_URL="http://127.0.0.1:$port"
+  export PROPFLOW_LIVE_SMS_DIR="$dir/sms"
+  export PROPFLOW_LIVE_REVIEWER_PHONE=+919800000101
+  export PROPFLOW_LIVE_AGENT_PHONE=+919800000102
+}

@@ -1,12 +1,19 @@
-"""Photo reads."""
+"""Photo reads, and the one guard every fetch of a photo goes through."""
 
 from collections.abc import Iterable
+from typing import Literal
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.urls import reverse
 
+from accounts.models import User
 from photos.models import Photo, QcStatus, ReviewStatus
+from properties.selectors import properties_visible_to, property_get_for
 
 QC_SUMMARY_KEYS = ("pass", "warn", "fail", "error", "pending")
 _SUMMARY_KEY = {
@@ -17,6 +24,76 @@ _SUMMARY_KEY = {
     QcStatus.PENDING: "pending",
     QcStatus.RUNNING: "pending",
 }
+
+# The names photos.qc.run_checks gives its results, in its order.
+CHECK_NAMES = (
+    "gps_present",
+    "gps_distance",
+    "capture_time",
+    "resolution",
+    "duplicate",
+    "sharpness",
+)
+CHECK_RESULTS = ("pass", "warn", "fail")
+
+FileVariant = Literal["file", "preview"]
+
+
+def photos_visible_to(user: User) -> QuerySet[Photo]:
+    """The photos of the properties the user may see, and no others."""
+    return Photo.objects.filter(property__in=properties_visible_to(user).values("pk"))
+
+
+def photo_get_for(*, user: User, photo_id: UUID | str, for_update: bool = False) -> Photo:
+    """The photo (with its property) if the user may see it; 404 otherwise, whether it exists
+    or not."""
+    photos = photos_visible_to(user).select_related("property", "property__assigned_agent")
+    if for_update:
+        photos = photos.select_for_update(of=("self",))
+    try:
+        return photos.get(pk=photo_id)
+    except (Photo.DoesNotExist, ValueError, ValidationError) as error:
+        raise Http404("No such photo.") from error
+
+
+def property_photos(*, user: User, property_id: UUID | str) -> QuerySet[Photo]:
+    """The photos of one property the user may see; 404 when the property is not theirs."""
+    property = property_get_for(user=user, property_id=property_id)
+    return photos_visible_to(user).filter(property=property)
+
+
+def photos_with_check(photos: QuerySet[Photo], *, name: str, result: str) -> QuerySet[Photo]:
+    """Photos whose QC gave this result for this check.
+
+    Written as index lookups into the list rather than JSON containment, which SQLite lacks.
+    """
+    condition = Q()
+    for index in range(len(CHECK_NAMES)):
+        condition |= Q(**{f"qc_checks__{index}__name": name, f"qc_checks__{index}__result": result})
+    return photos.filter(condition)
+
+
+def photo_taken_at(photo: Photo) -> str | None:
+    """The capture time as the camera wrote it, with its offset when it recorded one."""
+    return photo.taken_at + photo.taken_at_offset if photo.taken_at else None
+
+
+def photo_file_url(
+    *, photo: Photo, variant: FileVariant, request: HttpRequest | None = None
+) -> str | None:
+    """Where the user may fetch the original or the preview; None when there is none yet.
+
+    Never a public URL: on S3 a signed URL that expires, on local storage the API's file view,
+    which checks access (and so needs the bearer token or the admin's session); absolute when
+    a request is given.
+    """
+    field = photo.file if variant == "file" else photo.preview
+    if not field.name:
+        return None
+    if not isinstance(field.storage, FileSystemStorage):
+        return str(field.storage.url(field.name))
+    path = reverse("photo-file", kwargs={"pk": photo.pk, "variant": variant})
+    return request.build_absolute_uri(path) if request is not None else path
 
 
 def qc_summaries(property_ids: Iterable[UUID]) -> dict[UUID, dict[str, int]]:

@@ -27,6 +27,25 @@ class Status(models.TextChoices):
     CANCELLED = "CANCELLED", "Cancelled"
 
 
+# The review queue: IN_REVIEW first, then the oldest due date (none last), then newest.
+_IN_REVIEW_FIRST = models.Case(
+    models.When(status=Status.IN_REVIEW, then=models.Value(0)), default=models.Value(1)
+).asc()
+REVIEW_QUEUE_ORDERING = (
+    _IN_REVIEW_FIRST,
+    models.F("due_date").asc(nulls_last=True),
+    models.F("id").desc(),
+)
+# The index that serves that sort. PostgreSQL's ASC already puts nulls last (SQLite's index
+# syntax has no NULLS LAST), so the plain ascending due date matches the queue's order there.
+REVIEW_QUEUE_INDEX = models.Index(
+    _IN_REVIEW_FIRST,
+    models.F("due_date").asc(),
+    models.F("id").desc(),
+    name="property_review_queue_idx",
+)
+
+
 class Property(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -85,6 +104,7 @@ class Property(models.Model):
             models.Index(fields=("status", "due_date"), name="property_status_due_idx"),
             models.Index(fields=("-created_at", "-id"), name="property_created_idx"),
             models.Index(fields=("city",), name="property_city_idx"),
+            REVIEW_QUEUE_INDEX,
         )
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,9 +52,22 @@ def property_update(*, actor: User, property_id: UUID | str, fields: dict[str, A
 
 @transaction.atomic
 def property_delete(*, actor: User, property_id: UUID | str) -> None:
-    """Deletes a draft, by its owner. Side effects: deletes the row (and its photos' rows)."""
+    """Deletes a draft, by its owner. Side effects: deletes the row, its photos' rows and,
+    after commit, their files in storage."""
     property = _draft_of_owner(actor=actor, property_id=property_id, verb="delete")
+    names = [
+        name
+        for original, preview in property.photos.values_list("file", "preview")
+        for name in (original, preview)
+        if name
+    ]
     property.delete()
+    transaction.on_commit(lambda: _delete_files(names))
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
 
 
 def _draft_of_owner(*, actor: User, property_id: UUID | str, verb: str) -> Property:
@@ -64,6 +78,9 @@ def _draft_of_owner(*, actor: User, property_id: UUID | str, verb: str) -> Prope
         raise ConflictError(
             f"Only a draft may be changed; this property is {property.status}.",
             current_status=property.status,
+            allowed_actions=[
+                str(action) for action in actions_allowed(user=actor, property=property)
+            ],
         )
     return property
 
@@ -119,6 +136,7 @@ def property_transition(
         raise ConflictError(
             "Set latitude and longitude before submitting: photos are checked against them.",
             current_status=property.status,
+            allowed_actions=allowed,
         )
     if action == Action.ASSIGN:
         property.assigned_agent = _agent(agent_id)
@@ -135,6 +153,7 @@ def property_transition(
             raise ConflictError(
                 f"Upload a photo for each required category first; missing: {', '.join(missing)}.",
                 current_status=property.status,
+                allowed_actions=allowed,
                 missing_categories=missing,
             )
     elif action == Action.REQUEST_REVISION:

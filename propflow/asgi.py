@@ -9,6 +9,25 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propflow.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from propflow.consumers import EventsConsumer, UnknownPathConsumer  # noqa: E402
+from propflow.realtime import TokenAuthMiddleware  # noqa: E402
+
+websocket_urlpatterns = [
+    # With or without the final slash, as for the HTTP API.
+    re_path(r"^ws/events/?$", EventsConsumer.as_asgi()),
+    re_path(r"", UnknownPathConsumer.as_asgi()),
+]
+
+# The session middlewares find the admin's staff user; the token middleware inside them gives
+# a token's user precedence. The Origin is checked by the consumer, per connection (not by
+# channels' AllowedHostsOriginValidator, which reads ALLOWED_HOSTS once, at import).
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
+    }
+)

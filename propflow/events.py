@@ -93,7 +93,13 @@ def _broadcast(groups: list[str], event: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        for group in groups:
-            async_to_sync(layer.group_send)(group, {"type": "event.message", "event": event})
+        # One trip into the event loop for all groups: from a sync caller without a loop (a
+        # Celery worker), each async_to_sync call starts a loop and a Redis connection of its own.
+        async_to_sync(_send_to_groups)(layer, groups, {"type": "event.message", "event": event})
     except Exception:
         logger.exception("broadcast of %s failed", event.get("type"))
+
+
+async def _send_to_groups(layer: Any, groups: list[str], message: dict[str, Any]) -> None:
+    for group in groups:
+        await layer.group_send(group, message)

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
@@ -29,6 +30,14 @@ class CursorPage(CursorPagination):
                 }
             )
         return int(raw)
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError) as error:
+            # A well-formed cursor whose position is not a value of the ordering field: no
+            # cursor this API handed out.
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from error
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:

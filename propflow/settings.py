@@ -156,6 +156,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.flush_expired_tokens",
         "schedule": crontab(hour=3, minute=17),
     },
+    "requeue-stuck-photos": {
+        "task": "photos.requeue_stuck",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- Files ----------------------------------------------------------------------------------
@@ -249,7 +253,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"PropertyStatusEnum": "properties.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "PropertyStatusEnum": "properties.models.Status",
+        "QcCheckNameEnum": "photos.selectors.CHECK_NAMES",
+        "QcCheckResultEnum": ["pass", "warn", "fail"],
+        "PhotoReviewDecisionEnum": ["approve", "reject", "reshoot"],
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -301,3 +310,24 @@ PROPERTY_DEFAULT_DUE_DAYS = env.int("PROPERTY_DEFAULT_DUE_DAYS", default=3)
 PHOTO_REQUIRED_CATEGORIES = env.list(
     "PHOTO_REQUIRED_CATEGORIES", default=["FRONT", "LIVING", "KITCHEN"]
 )
+PHOTO_MAX_UPLOAD_BYTES = env.int("PHOTO_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=100_000_000)
+# Uploads above this size are spooled to a temporary file instead of memory (Django's default,
+# stated here because the photo upload relies on it); DATA_UPLOAD_MAX_MEMORY_SIZE bounds the
+# non-file part of a request body, and the photo upload refuses a body over
+# PHOTO_MAX_UPLOAD_BYTES as it streams in (413), before it is spooled in full.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A photo whose QC has been PENDING or RUNNING this long is re-queued by the sweep (and a RUNNING
+# claim this old may be taken over): longer than a task may run, so that no live run is raced.
+PHOTO_QC_STUCK_SECONDS = env.int("PHOTO_QC_STUCK_SECONDS", default=300)
+if PHOTO_QC_STUCK_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("PHOTO_QC_STUCK_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
+# QC thresholds (see photos.qc.Thresholds for how they were measured).
+PHOTO_QC_MAX_DISTANCE_KM = env.float("PHOTO_QC_MAX_DISTANCE_KM", default=0.5)
+PHOTO_QC_MAX_AGE_HOURS = env.float("PHOTO_QC_MAX_AGE_HOURS", default=72.0)
+PHOTO_QC_MIN_WIDTH = env.int("PHOTO_QC_MIN_WIDTH", default=1280)
+PHOTO_QC_MIN_HEIGHT = env.int("PHOTO_QC_MIN_HEIGHT", default=960)
+PHOTO_QC_DHASH_NEAR_DISTANCE = env.int("PHOTO_QC_DHASH_NEAR_DISTANCE", default=8)
+PHOTO_QC_SHARPNESS_MIN_VARIANCE = env.float("PHOTO_QC_SHARPNESS_MIN_VARIANCE", default=60.0)
+PHOTO_QC_CLOCK_SKEW_MINUTES = env.float("PHOTO_QC_CLOCK_SKEW_MINUTES", default=5.0)

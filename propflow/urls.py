@@ -13,6 +13,7 @@ urlpatterns = [
     re_path(r"^health/?$", health, name="health"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("properties.api.urls")),
+    path("api/v1/", include("photos.api.urls")),
     re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -63,6 +63,8 @@ def asgi_server(environment: dict[str, str], *, startup_seconds: float = 30) -> 
                 "--lifespan",
                 "off",
                 "--no-access-log",
+                "--ws-max-size",
+                "65536",
             ],
             cwd=ROOT,
             env=environment,
@@ -74,12 +76,67 @@ def asgi_server(environment: dict[str, str], *, startup_seconds: float = 30) -> 
         _wait_until_healthy(base_url, server, log, startup_seconds)
         yield base_url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
+
+
+def services_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
+    """Like embedded_environment, but on this process's services: DATABASE_URL, REDIS_URL and
+    S3_BUCKET pass through (a test overrides DATABASE_URL with its test database's)."""
+    environment = embedded_environment(data_dir)
+    environment.update({key: os.environ[key] for key in SERVICE_VARIABLES if key in os.environ})
+    environment.update(overrides)
+    return environment
+
+
+@contextmanager
+def celery_worker(environment: dict[str, str], *, startup_seconds: float = 60) -> Iterator[None]:
+    """Starts a Celery worker (one process, the default queue) and waits until it is ready."""
+    log = Path(environment["DATA_DIR"]) / "worker.log"
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "propflow",
+                "worker",
+                "--pool",
+                "solo",
+                "-Q",
+                "celery",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while " ready." not in (text := log.read_text()):
+            if worker.poll() is not None:
+                raise RuntimeError(f"worker exited with {worker.returncode}:\n{text}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker not ready after {startup_seconds} s:\n{text}")
+            time.sleep(0.2)
+        yield
+    finally:
+        _stop(worker)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_healthy(

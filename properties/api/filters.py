@@ -1,5 +1,11 @@
+from collections.abc import Sequence
+from typing import Any
+
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
+from rest_framework import filters
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from photos.models import Photo, QcStatus
 from properties.models import Property, PropertyType, Status
@@ -26,3 +32,22 @@ class PropertyFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped
         return queryset.filter(
             Exists(Photo.objects.filter(property=OuterRef("pk"), qc_status=value))
         )
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """``?ordering=``, always ended by a unique key.
+
+    Cursor pages resume after the first ordering field's value and skip the tied rows already
+    shown; that holds only if tied rows come back in the same order on every query.
+    """
+
+    tiebreakers = ("-created_at", "-id")
+
+    def get_ordering(
+        self, request: Request, queryset: QuerySet[Any], view: APIView
+    ) -> Sequence[str] | None:
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        named = {term.lstrip("-") for term in ordering}
+        return [*ordering, *(term for term in self.tiebreakers if term.lstrip("-") not in named)]

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from accounts.selectors import request_user
 from photos.selectors import qc_summaries
 from properties import services
-from properties.api.filters import PropertyFilter
+from properties.api.filters import PropertyFilter, StableOrderingFilter
 from properties.api.serializers import (
     ApproveInputSerializer,
     AssignInputSerializer,
@@ -33,6 +33,10 @@ ViewMethod = TypeVar("ViewMethod", bound=Callable[..., Response])
 class HistoryPage(CursorPage):
     ordering = "created_at"
 
+    def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
+        # Its own order, whatever ?ordering= says: that names fields of the property list.
+        return (self.ordering, "id")
+
 
 def _action_schema(
     input_serializer: type[serializers.Serializer[Any]], summary: str
@@ -48,10 +52,15 @@ class PropertyViewSet(viewsets.GenericViewSet[Property]):
     """Properties: a client's own, an agent's assignments, all for staff."""
 
     pagination_class = CursorPage
-    filter_backends = (DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter)
+    filter_backends = (DjangoFilterBackend, filters.SearchFilter, StableOrderingFilter)
     filterset_class = PropertyFilter
     search_fields = ("address", "city")
-    ordering_fields = ("created_at", "updated_at", "due_date", "city", "status")
+    # Not due_date: it is empty until an agent is assigned, and a cursor cannot resume after or
+    # before an empty value (those properties were left off the pages).
+    # Timestamps only: a cursor resumes after the first ordering field's value, and over a
+    # field with many ties (city, status) DRF's offset within the tie skips rows going back.
+    ordering_fields = ("created_at", "updated_at")
+    ordering = ("-created_at", "-id")
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     serializer_class = PropertyOutputSerializer
     queryset = Property.objects.none()  # for the schema; requests use get_queryset

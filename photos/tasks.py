@@ -1,0 +1,29 @@
+"""Photo tasks: thin, ids in, a service call each."""
+
+from celery import shared_task
+
+from photos.services import TransientStorageError, photo_qc_requeue_stuck, photo_run_qc
+
+
+@shared_task(
+    name="photos.run_qc",
+    # Safe to run again: the service claims the photo with a conditional update. A worker killed
+    # mid-run leaves the message unacknowledged, so that another worker picks it up.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(TransientStorageError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def run_qc(*, photo_id: str) -> None:
+    """Runs QC on one photo (see photos.photo_run_qc for its side effects); retries
+    with backoff while storage fails transiently."""
+    photo_run_qc(photo_id=photo_id)
+
+
+@shared_task(name="photos.requeue_stuck")
+def requeue_stuck() -> None:
+    """Re-queues QC of photos stuck in PENDING or RUNNING (run by beat every 5 minutes)."""
+    photo_qc_requeue_stuck()

@@ -1,0 +1,143 @@
+"""The events WebSocket: ``/ws/events/``, behind ``propflow.realtime.TokenAuthMiddleware``."""
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.conf import settings
+
+from propflow.events import STAFF_GROUP, user_group
+from propflow.realtime import (
+    CLOSE_MESSAGE_TOO_BIG,
+    CLOSE_TOO_MANY_MESSAGES,
+    CLOSE_UNAUTHENTICATED,
+    TokenBucket,
+    refusal,
+)
+
+logger = logging.getLogger("propflow.websocket")
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped library
+    """Forwards the events a listener may see, as JSON text messages.
+
+    Side effects: on connect, refuses (accept, then close 4403 for a foreign Origin, 4401 without
+    a valid user) or joins the user's group, and the staff group for staff, and schedules a close
+    (4401) at the access token's expiry. On disconnect, leaves the groups and cancels that close.
+    Answers ``{"action": "ping"}`` with ``{"type": "pong"}`` and anything else with
+    ``{"type": "error", "detail": …}``; closes 1009 on a message over
+    WEBSOCKET_MAX_MESSAGE_BYTES and 4429 when messages come faster than the token bucket
+    (WEBSOCKET_MESSAGES_PER_SECOND, WEBSOCKET_MESSAGE_BURST) allows. Logs one line per connect,
+    refusal and server-side close, with the user id and never the token.
+    """
+
+    groups: list[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.closing = False
+        self.expiry: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self.max_message_bytes: int = settings.WEBSOCKET_MAX_MESSAGE_BYTES
+        self.bucket = TokenBucket(
+            rate=settings.WEBSOCKET_MESSAGES_PER_SECOND, burst=settings.WEBSOCKET_MESSAGE_BURST
+        )
+        refused = refusal(self.scope)
+        if refused is not None:
+            code, reason = refused
+            logger.info("websocket refused: %s", reason, extra={"close_code": code})
+            self.closing = True
+            # Accepted first so that the client sees the code: a close before accepting is an
+            # HTTP 403 at the handshake, without one.
+            await self.accept()
+            await self.close(code=code, reason=reason)
+            return
+
+        user = self.scope["user"]
+        self.groups = [user_group(user.pk)]
+        if user.is_staff:
+            self.groups.append(STAFF_GROUP)
+        # Joined before accepting: once the client is connected, it misses nothing.
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        expires_at = self.scope["auth_expires_at"]
+        if expires_at is not None:
+            self.expiry = asyncio.create_task(self.close_at(expires_at))
+        logger.info("websocket connected", extra={"user_id": str(user.pk)})
+
+    async def disconnect(self, code: int) -> None:
+        # The groups in self.groups are left by channels itself.
+        if self.expiry is not None:
+            self.expiry.cancel()
+
+    async def close_at(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.close_with(CLOSE_UNAUTHENTICATED, "token expired")
+
+    async def close_with(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        logger.info(
+            "websocket closed: %s",
+            reason,
+            extra={"close_code": code, "user_id": str(self.scope["user"].pk)},
+        )
+        await self.close(code=code, reason=reason)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Whatever arrives between our close and the client's acknowledgement is ignored.
+        if self.closing:
+            return
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > self.max_message_bytes:
+            await self.close_with(CLOSE_MESSAGE_TOO_BIG, "message too big")
+            return
+        if not self.bucket.take():
+            await self.close_with(CLOSE_TOO_MANY_MESSAGES, "too many messages")
+            return
+        if text_data is None:
+            await self.send_error("Send JSON as text messages.")
+            return
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self.send_error("Malformed JSON.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("action") == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        await self.send_error('Unknown message; the only action is {"action": "ping"}.')
+
+    async def send_error(self, detail: str) -> None:
+        await self.send_json({"type": "error", "detail": detail})
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message["type"] == "event.message":
+            # Channels' dispatch first closes stale database connections in the sync thread: one
+            # thread hop per listener per event, all through one thread, which was most of a
+            # fan-out's cost (benchmarks/websocket_fanout.py). Forwarding uses no database.
+            await self.event_message(message)
+            return
+        await super().dispatch(message)
+
+    async def event_message(self, message: dict[str, Any]) -> None:
+        """A ``propflow.events`` broadcast to one of this socket's groups."""
+        if not self.closing:
+            await self.send_json(message["event"])
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyped library
+    """Refuses the handshake (HTTP 403) of any other WebSocket path. Side effects: none; the
+    router would otherwise raise, and the server log an application error for every probe."""
+
+    async def connect(self) -> None:
+        await self.close()

@@ -1,0 +1,145 @@
+"""Who is on the other end of an events WebSocket, and whether the socket may stay open.
+
+The ASGI middleware here authenticates; the consumer (``propflow.consumers``) decides in its
+``connect()`` with ``refusal()``. Settings are read per connection, never at import, so that a
+changed ``ALLOWED_HOSTS`` or origin list takes effect without re-importing ``asgi.py``.
+"""
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http.request import validate_host
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+
+Scope = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[dict[str, Any]], Any]
+Application = Callable[[Scope, Receive, Send], Any]
+
+# Close codes. 4000-4999 are the application's own (RFC 6455, 7.4.2): these mirror HTTP.
+CLOSE_UNAUTHENTICATED = 4401  # no, bad or expired token; inactive user; token expired while open
+CLOSE_ORIGIN_FORBIDDEN = 4403  # a browser page of an origin that may not listen
+CLOSE_TOO_MANY_MESSAGES = 4429  # more messages than the token bucket allows
+CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455's own code for a message over the size limit
+
+
+class TokenAuthMiddleware:
+    """ASGI middleware for the events WebSocket: sets ``scope["user"]`` and
+    ``scope["auth_expires_at"]`` (epoch seconds, or None) and ``scope["auth_refused"]`` (why
+    nobody was authenticated, for the log; never the token).
+
+    With a ``token`` query parameter, the user is the active owner of that access JWT (one
+    database query), whatever session cookie came along. Without one, the session user that
+    channels' ``AuthMiddlewareStack`` (outside this one) found is kept only when staff: the
+    admin's pages listen with their session. Anyone else is ``AnonymousUser``.
+    """
+
+    def __init__(self, inner: Application) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        scope = dict(scope)
+        raw_token = _query_token(scope)
+        if raw_token is None:
+            session_user = scope.get("user")
+            if session_user is not None and session_user.is_authenticated:
+                is_staff_session = session_user.is_active and session_user.is_staff
+                scope["auth_refused"] = None if is_staff_session else "session user is not staff"
+            else:
+                is_staff_session = False
+                scope["auth_refused"] = "no token"
+            scope["user"] = session_user if is_staff_session else AnonymousUser()
+            scope["auth_expires_at"] = None
+        else:
+            user, expires_at, refused = await _token_user(raw_token)
+            scope["user"] = user or AnonymousUser()
+            scope["auth_expires_at"] = expires_at
+            scope["auth_refused"] = refused
+        return await self.inner(scope, receive, send)
+
+
+def _query_token(scope: Scope) -> str | None:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    values = query.get("token")
+    return values[0] if values else None
+
+
+async def _token_user(raw_token: str) -> tuple[User | None, float | None, str | None]:
+    """The token's user, its expiry, and why it was refused (exactly one of user and reason)."""
+    try:
+        # Checks the signature, the expiry and that it is an access (not a refresh) token.
+        token = AccessToken(raw_token)  # type: ignore[arg-type]  # str is accepted and decoded
+    except TokenError:
+        return None, None, "invalid or expired token"
+    try:
+        # The API's own rules: the user exists and is active.
+        user = await database_sync_to_async(JWTAuthentication().get_user)(token)
+    except (AuthenticationFailed, InvalidToken):
+        return None, None, "token of an unknown or inactive user"
+    return user, float(token["exp"]), None
+
+
+def origin_allowed(scope: Scope) -> bool:
+    """True without an Origin header (not a browser), for an origin of one of ALLOWED_HOSTS
+    (the admin's own pages), or for one listed in WEBSOCKET_ALLOWED_ORIGINS."""
+    origin = _header(scope, b"origin")
+    if origin is None:
+        return True
+    if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
+        return True
+    parsed = urlsplit(origin)
+    hostname = parsed.hostname
+    if parsed.scheme not in ("http", "https") or not hostname:
+        return False
+    # ALLOWED_HOSTS writes IPv6 addresses in brackets, as a Host header does.
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    return validate_host(host, settings.ALLOWED_HOSTS)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def refusal(scope: Scope) -> tuple[int, str] | None:
+    """The close code and reason for a socket that may not listen, or None when it may."""
+    if not origin_allowed(scope):
+        return CLOSE_ORIGIN_FORBIDDEN, "origin not allowed"
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        return CLOSE_UNAUTHENTICATED, scope.get("auth_refused") or "not authenticated"
+    return None
+
+
+class TokenBucket:
+    """Allows ``burst`` messages at once, refilled at ``rate`` per second."""
+
+    def __init__(
+        self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.tokens = float(burst)
+        self.updated_at = clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated_at) * self.rate)
+        self.updated_at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True

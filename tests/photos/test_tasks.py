@@ -1,0 +1,360 @@
+"""The QC task and the sweep, called as a worker would; QC end to end through the API."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from celery import current_app
+from django.core.files.storage import FileSystemStorage
+from django.utils import timezone
+
+from photos.models import Photo, QcStatus
+from photos.services import TransientStorageError
+from photos.tasks import requeue_stuck, run_qc
+from tests.factories import PropertyFactory
+from tests.photos.conftest import ALL_PASS, phone_jpeg, results, upload, uploaded
+from tests.photos.images import corpus_bytes, corpus_params
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_task_is_registered_for_safe_redelivery():
+    assert (
+        run_qc.name,
+        run_qc.acks_late,
+        run_qc.reject_on_worker_lost,
+        run_qc.autoretry_for,  # type: ignore[attr-defined]  # celery-types lacks it
+        run_qc.max_retries,
+        requeue_stuck.name,
+    ) == ("photos.run_qc", True, True, (TransientStorageError,), 5, "photos.requeue_stuck")
+
+
+def test_the_sweep_runs_every_five_minutes(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["requeue-stuck-photos"]
+
+    assert entry["task"] == "photos.requeue_stuck"
+    assert entry["schedule"].remaining_estimate(timezone.now()) <= timedelta(minutes=5)
+
+
+def test_the_task_checks_its_photo(cast):
+    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+
+    run_qc(photo_id=str(photo.pk))
+
+    photo.refresh_from_db()
+    assert (photo.qc_status, results(photo)) == (QcStatus.PASS, ALL_PASS)
+
+
+def test_running_the_task_twice_checks_once_and_tells_once(
+    cast, django_capture_on_commit_callbacks, staff_events
+):
+    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_qc(photo_id=str(photo.pk))
+    photo.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_qc(photo_id=str(photo.pk))
+
+    assert Photo.objects.get().processed_at == photo.processed_at
+    assert [event["type"] for event in staff_events.events()] == ["photo.qc_completed"]
+
+
+def test_qc_completed_is_sent_only_after_commit(
+    cast, django_capture_on_commit_callbacks, staff_events
+):
+    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        run_qc(photo_id=str(photo.pk))
+
+    assert staff_events.events() == []
+    for callback in callbacks:
+        callback()
+    photo.refresh_from_db()
+    assert photo.processed_at is not None
+    assert staff_events.events() == [
+        {
+            "type": "photo.qc_completed",
+            "photo_id": str(photo.pk),
+            "property_id": str(cast.inspecting.pk),
+            "qc_status": "PASS",
+            "checks": photo.qc_checks,
+            "at": photo.processed_at.isoformat(),
+        }
+    ]
+
+
+# --- Transient storage errors -------------------------------------------------------------------
+
+
+class FlakyStorage(FileSystemStorage):
+    """Local storage whose next `failures` reads raise `error`, as a storage service in trouble
+    does."""
+
+    failures = 0
+    error: Exception = OSError("Connection reset by peer")
+    reads = 0
+
+    def open(self, name, mode="rb"):
+        FlakyStorage.reads += 1
+        if FlakyStorage.failures:
+            FlakyStorage.failures -= 1
+            raise FlakyStorage.error
+        return super().open(name, mode)
+
+
+@pytest.fixture
+def flaky_storage(settings, media_root, monkeypatch):
+    # Eager runs re-raise a retry instead of running it, unless told not to propagate errors.
+    monkeypatch.setattr(current_app.conf, "task_eager_propagates", False)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "tests.photos.test_tasks.FlakyStorage",
+            "OPTIONS": {"location": media_root},
+        },
+    }
+    FlakyStorage.failures = 0
+    FlakyStorage.reads = 0
+    return FlakyStorage
+
+
+def s3_error(status: int, code: str) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "GetObject",
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError("Connection reset by peer"),
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:8333/photos"),
+        s3_error(503, "SlowDown"),
+        s3_error(500, "InternalError"),
+    ],
+    ids=["os-error", "endpoint-unreachable", "s3-slow-down", "s3-internal-error"],
+)
+def test_a_transient_storage_error_is_retried_until_qc_succeeds(cast, flaky_storage, error):
+    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    flaky_storage.failures, flaky_storage.error = 2, error
+
+    result = run_qc.apply(kwargs={"photo_id": str(photo.pk)})
+
+    assert result.successful()
+    assert flaky_storage.reads == 3
+    photo.refresh_from_db()
+    assert photo.qc_status == QcStatus.PASS
+
+
+def test_when_retries_run_out_the_photo_waits_for_the_sweep(cast, flaky_storage):
+    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    flaky_storage.failures = 100
+
+    result = run_qc.apply(kwargs={"photo_id": str(photo.pk)})
+
+    assert result.failed()
+    assert isinstance(result.result, TransientStorageError)
+    assert flaky_storage.reads == 6  # the first try and 5 retries
+    photo.refresh_from_db()
+    assert (photo.qc_status, photo.qc_started_at) == (QcStatus.PENDING, None)
+
+
+def test_a_permanent_storage_error_is_not_retried(cast, flaky_storage):
+    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    flaky_storage.failures, flaky_storage.error = 100, s3_error(403, "AccessDenied")
+
+    result = run_qc.apply(kwargs={"photo_id": str(photo.pk)})
+
+    assert result.failed()
+    assert isinstance(result.result, ClientError)
+    assert flaky_storage.reads == 1
+    # Left claimed: the sweep re-queues it once the claim counts as abandoned.
+    photo.refresh_from_db()
+    assert photo.qc_status == QcStatus.RUNNING
+
+
+def test_an_original_missing_from_s3_ends_in_error(cast, flaky_storage):
+    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    flaky_storage.failures, flaky_storage.error = 1, s3_error(404, "NoSuchKey")
+
+    run_qc(photo_id=str(photo.pk))
+
+    photo.refresh_from_db()
+    assert (photo.qc_status, photo.qc_error) == (
+        QcStatus.ERROR,
+        "the original file is missing from storage",
+    )
+
+
+# --- The sweep ----------------------------------------------------------------------------------
+
+
+def test_the_sweep_requeues_photos_stuck_in_pending_or_running(cast, settings):
+    stuck_for = timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS + 60)
+    long_ago = timezone.now() - stuck_for
+    lost = uploaded(cast, phone_jpeg(cast.inspecting, seed=1))
+    abandoned = uploaded(cast, phone_jpeg(cast.inspecting, seed=2))
+    fresh = uploaded(cast, phone_jpeg(cast.inspecting, seed=3))
+    Photo.objects.filter(pk=lost.pk).update(updated_at=long_ago)
+    Photo.objects.filter(pk=abandoned.pk).update(
+        qc_status=QcStatus.RUNNING, qc_started_at=long_ago, updated_at=long_ago
+    )
+
+    requeue_stuck()
+
+    statuses = dict(Photo.objects.values_list("pk", "qc_status"))
+    assert statuses == {
+        lost.pk: QcStatus.PASS,
+        abandoned.pk: QcStatus.PASS,
+        fresh.pk: QcStatus.PENDING,
+    }
+
+
+def test_the_sweep_leaves_checked_photos_alone(cast, settings):
+    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    run_qc(photo_id=str(photo.pk))
+    long_ago = timezone.now() - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS + 60)
+    Photo.objects.filter(pk=photo.pk).update(updated_at=long_ago)
+
+    requeue_stuck()
+
+    assert Photo.objects.get().updated_at == long_ago
+
+
+# --- End to end through the API, the task run in-process after commit ---------------------------
+
+
+def upload_and_check(cast, data, *, role="assigned_agent", property=None, capture):
+    target = property or cast.inspecting
+    with capture(execute=True):
+        response = upload(cast.client(role), target, data)
+    assert response.status_code == 202
+    checked = cast.client(role).get(f"/api/v1/photos/{response.json()['id']}/")
+    return checked.json()
+
+
+def verdicts(photo: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    return photo["qc_status"], {check["name"]: check["result"] for check in photo["qc_checks"]}
+
+
+def test_a_good_photo_taken_at_the_property_passes(cast, django_capture_on_commit_callbacks):
+    photo = upload_and_check(
+        cast, phone_jpeg(cast.inspecting), capture=django_capture_on_commit_callbacks
+    )
+
+    assert verdicts(photo) == ("PASS", ALL_PASS)
+    assert photo["preview_url"] == f"http://testserver/api/v1/photos/{photo['id']}/preview"
+    assert photo["gps"]["lat"] == pytest.approx(cast.inspecting.latitude + 0.1 / 111.195, abs=1e-6)
+
+
+def test_a_photo_just_beyond_the_limit_but_within_its_accuracy_warns(
+    cast, django_capture_on_commit_callbacks
+):
+    data = phone_jpeg(cast.inspecting, north_km=0.55, accuracy_m=100)
+
+    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+
+    assert verdicts(photo) == ("WARN", {**ALL_PASS, "gps_distance": "warn"})
+
+
+def test_a_photo_taken_far_away_fails_the_distance(cast, django_capture_on_commit_callbacks):
+    data = phone_jpeg(cast.inspecting, north_km=5)
+
+    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+
+    assert verdicts(photo) == ("FAIL", {**ALL_PASS, "gps_distance": "fail"})
+    assert photo["distance_km"] == pytest.approx(5, abs=0.01)
+
+
+def test_a_photo_without_gps_fails_gps_present(cast, django_capture_on_commit_callbacks):
+    data = phone_jpeg(cast.inspecting, north_km=None)
+
+    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+
+    assert verdicts(photo) == (
+        "FAIL",
+        {**ALL_PASS, "gps_present": "fail", "gps_distance": "fail"},
+    )
+    assert (photo["gps"], photo["distance_km"]) == (None, None)
+
+
+def test_a_blurry_photo_warns(cast, django_capture_on_commit_callbacks):
+    data = phone_jpeg(cast.inspecting, content="blurry")
+
+    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+
+    assert verdicts(photo) == ("WARN", {**ALL_PASS, "sharpness": "warn"})
+
+
+def test_the_same_bytes_on_another_property_fail_as_a_duplicate(
+    cast, django_capture_on_commit_callbacks
+):
+    data = phone_jpeg(cast.inspecting)
+    elsewhere = PropertyFactory.create(owner=cast.other_client)
+    upload_and_check(
+        cast,
+        data,
+        role="other_client",
+        property=elsewhere,
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+
+    assert verdicts(photo) == ("FAIL", {**ALL_PASS, "duplicate": "fail"})
+
+
+def test_the_capture_time_is_shown_as_the_camera_wrote_it(cast, django_capture_on_commit_callbacks):
+    with_offset = phone_jpeg(cast.inspecting)
+    without_offset = phone_jpeg(cast.inspecting, seed=1, offset=None)
+
+    first = upload_and_check(cast, with_offset, capture=django_capture_on_commit_callbacks)
+    second = upload_and_check(cast, without_offset, capture=django_capture_on_commit_callbacks)
+
+    assert first["taken_at"].endswith("+05:30")
+    assert len(first["taken_at"]) == 25
+    assert second["taken_at"] == first["taken_at"][:19]
+
+
+# --- The real-photo corpus ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", corpus_params())
+def test_each_corpus_photo_is_refused_or_checked_as_its_ground_truth_says(
+    cast, django_capture_on_commit_callbacks, entry
+):
+    data = corpus_bytes(entry)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(cast.client("owner"), cast.draft, data, name=entry["file"])
+
+    if entry["expect"] == "unreadable":
+        assert response.status_code == 415 or (
+            response.status_code == 202
+            and Photo.objects.get(pk=response.json()["id"]).qc_status == QcStatus.ERROR
+        )
+        return
+    assert response.status_code == 202
+    photo = cast.client("owner").get(f"/api/v1/photos/{response.json()['id']}/").json()
+    truth = entry["gps"] if entry["expect"] == "ok" else None
+    assert {
+        "make": photo["make"],
+        "model": photo["model"],
+        "gps": photo["gps"],
+        "qc_status": photo["qc_status"] in ("PASS", "WARN", "FAIL"),
+    } == {
+        "make": entry["make"] or "",
+        "model": entry["model"] or "",
+        "gps": None
+        if truth is None
+        else {
+            "lat": pytest.approx(truth["lat"], abs=1e-6),
+            "lon": pytest.approx(truth["lon"], abs=1e-6),
+            "alt": None if truth["alt"] is None else pytest.approx(truth["alt"], abs=1e-6),
+            "accuracy_m": entry["gps_hpositioning_error"],
+        },
+        "qc_status": True,
+    }

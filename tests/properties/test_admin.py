@@ -1,0 +1,517 @@
+"""The back office through Django's test client: the review queue, a property's page, the
+workflow buttons and the bulk assignment, and who may use any of it."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role, User
+from photos.models import Category, QcStatus
+from properties.admin import EstimatedCountPaginator
+from properties.models import Property, Status, StatusChange
+from tests.factories import PhotoFactory, PropertyFactory, UserFactory
+from tests.properties.conftest import DUE_DATE, Cast, Snapshot, property_in, row
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:properties_property_changelist")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+
+
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _change_url(property: Property) -> str:
+    return reverse("admin:properties_property_change", args=[property.pk])
+
+
+def _workflow_url(property: Property, action: str) -> str:
+    return reverse("admin:properties_property_workflow", args=[property.pk, action])
+
+
+def _messages(response: Any) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def _queue(response: Any) -> list[Property]:
+    """The rows of the review queue's page, in order."""
+    return list(response.context["cl"].result_list)
+
+
+def _audit(property: Property) -> list[tuple[str, str, Any, str, str]]:
+    return [
+        (change.from_status, change.to_status, change.actor_id, change.actor_role, change.reason)
+        for change in StatusChange.objects.filter(property=property)
+    ]
+
+
+# --- The review queue ------------------------------------------------------------------------
+
+
+def test_the_queue_lists_in_review_first_then_the_oldest_due_date(cast: Cast) -> None:
+    def make(status: Status, due_date: date | None) -> Property:
+        return property_in(status, cast=cast, due_date=due_date)
+
+    in_review_later = make(Status.IN_REVIEW, date(2031, 3, 20))
+    submitted = make(Status.SUBMITTED, None)
+    in_review_undated = make(Status.IN_REVIEW, None)
+    inspecting = make(Status.INSPECTING, date(2031, 3, 5))
+    in_review_sooner = make(Status.IN_REVIEW, date(2031, 3, 10))
+    assigned = make(Status.ASSIGNED, date(2031, 3, 1))
+
+    response = _signed_in(cast.reviewer).get(CHANGELIST)
+
+    assert response.status_code == 200
+    assert _queue(response) == [
+        in_review_sooner,
+        in_review_later,
+        in_review_undated,
+        assigned,
+        inspecting,
+        submitted,
+    ]
+
+
+def test_the_queue_shows_each_property_s_qc_counts(cast: Cast) -> None:
+    checked = property_in(Status.IN_REVIEW, cast=cast)
+    results = [QcStatus.PASS, QcStatus.PASS, QcStatus.WARN, QcStatus.FAIL]
+    results += [QcStatus.PENDING, QcStatus.RUNNING, QcStatus.ERROR]
+    for qc_status in results:
+        PhotoFactory.create(property=checked, qc_status=qc_status, uploaded_by=cast.assigned_agent)
+    unchecked = property_in(Status.SUBMITTED, cast=cast)
+
+    response = _signed_in(cast.reviewer).get(CHANGELIST)
+
+    html = response.content.decode()
+    assert '<td class="field-qc_counts">2 · 1 · 1 · 2 (1 unreadable)</td>' in html
+    assert '<td class="field-qc_counts">0 · 0 · 0 · 0</td>' in html
+    assert [property.pk for property in _queue(response)] == [checked.pk, unchecked.pk]
+
+
+def _queue_queries(reviewer: User, properties: int) -> int:
+    for _ in range(properties):
+        agent = UserFactory.create(role=Role.AGENT)
+        property = PropertyFactory.create(
+            status=Status.IN_REVIEW, assigned_agent=agent, due_date=DUE_DATE
+        )
+        PhotoFactory.create(property=property, qc_status=QcStatus.PASS)
+    client = _signed_in(reviewer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CHANGELIST)
+    assert len(_queue(response)) == properties
+    return len(queries)
+
+
+def test_the_queue_s_query_count_does_not_grow_with_its_rows(cast: Cast) -> None:
+    five = _queue_queries(cast.reviewer, 5)
+    Property.objects.all().delete()
+
+    fifty = _queue_queries(cast.reviewer, 50)
+
+    assert fifty == five
+
+
+def test_an_open_property_past_its_due_date_is_marked_and_filtered_as_overdue(
+    cast: Cast,
+) -> None:
+    yesterday = timezone.localdate() - timedelta(days=1)
+    late = property_in(Status.INSPECTING, cast=cast, due_date=yesterday)
+    done = property_in(Status.VALUED, cast=cast, due_date=yesterday)
+    on_time = property_in(Status.ASSIGNED, cast=cast, due_date=timezone.localdate())
+    undated = property_in(Status.SUBMITTED, cast=cast)
+    client = _signed_in(cast.reviewer)
+
+    html = client.get(CHANGELIST).content.decode()
+    overdue_only = _queue(client.get(CHANGELIST, {"overdue": "yes"}))
+    not_overdue = _queue(client.get(CHANGELIST, {"overdue": "no"}))
+
+    assert html.count("· overdue</strong>") == 1
+    assert f'<strong class="overdue">{yesterday.isoformat()} · overdue</strong>' in html
+    assert overdue_only == [late]
+    assert {property.pk for property in not_overdue} == {done.pk, on_time.pk, undated.pk}
+
+
+def test_the_queue_filters_by_city_and_agent_and_searches_the_owner_s_phone(cast: Cast) -> None:
+    assigned = property_in(Status.ASSIGNED, cast=cast)
+    other_owner = UserFactory.create(role=Role.CLIENT, phone="+919811122233")
+    unassigned = PropertyFactory.create(owner=other_owner, status=Status.SUBMITTED, city="Mumbai")
+    client = _signed_in(cast.reviewer)
+
+    page = client.get(CHANGELIST)
+    by_city = _queue(client.get(CHANGELIST, {"city": "Mumbai"}))
+    by_agent = _queue(client.get(CHANGELIST, {"agent": str(cast.assigned_agent.pk)}))
+    without_agent = _queue(client.get(CHANGELIST, {"agent": "none"}))
+    by_phone = _queue(client.get(CHANGELIST, {"q": "9811122233"}))
+
+    filters = {spec.title: spec for spec in page.context["cl"].filter_specs}
+    assert filters["city"].lookup_choices == [("Mumbai", "Mumbai"), ("Pune", "Pune")]
+    assert filters["assigned agent"].lookup_choices == [
+        (str(cast.assigned_agent.pk), str(cast.assigned_agent)),
+        (str(cast.unrelated_agent.pk), str(cast.unrelated_agent)),
+        ("none", "Unassigned"),
+    ]
+    assert by_city == [unassigned]
+    assert by_agent == [assigned]
+    assert without_agent == [unassigned]
+    assert by_phone == [unassigned]
+
+
+def test_the_paginator_takes_postgresql_s_estimate_past_its_exact_limit(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's estimate is PostgreSQL's")
+    PropertyFactory.create_batch(3, owner=cast.owner)
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_count_limit", 0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE properties_property")
+
+    with CaptureQueriesContext(connection) as queries:
+        count = EstimatedCountPaginator(Property.objects.all(), 20).count
+
+    assert count == 3
+    assert [query["sql"].split(" ")[0] for query in queries.captured_queries] == ["EXPLAIN"]
+
+
+# --- A property's page -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "buttons"),
+    [
+        (Status.SUBMITTED, ["Assign agent"]),
+        (Status.IN_REVIEW, ["Request revision", "Approve with valuation", "Reject"]),
+        (Status.INSPECTING, []),
+        (Status.VALUED, []),
+    ],
+)
+def test_the_page_offers_a_button_per_action_the_status_allows(
+    status: Status, buttons: list[str], cast: Cast
+) -> None:
+    property = property_in(status, cast=cast)
+
+    response = _signed_in(cast.reviewer).get(_change_url(property))
+
+    assert response.status_code == 200
+    assert [label for label, url in response.context["workflow_buttons"]] == buttons
+    assert response.content.decode().count('class="workflow-action"') == len(buttons)
+
+
+def test_the_page_shows_photos_with_previews_checks_and_links_and_the_history(
+    cast: Cast,
+) -> None:
+    property = property_in(Status.IN_REVIEW, cast=cast)
+    checks = [
+        {"name": "gps_distance", "result": "warn", "detail": "0.61 km from the property"},
+        {"name": "sharpness", "result": "pass", "detail": "sharp"},
+    ]
+    photo = PhotoFactory.create(
+        property=property,
+        category=Category.KITCHEN,
+        qc_status=QcStatus.WARN,
+        qc_checks=checks,
+        preview="photos/preview.jpg",
+        uploaded_by=cast.assigned_agent,
+    )
+    PhotoFactory.create(property=property, uploaded_by=cast.assigned_agent)
+    StatusChange.objects.create(
+        property=property,
+        from_status=Status.INSPECTING,
+        to_status=Status.IN_REVIEW,
+        actor=cast.assigned_agent,
+        actor_role=Role.AGENT,
+    )
+
+    response = _signed_in(cast.reviewer).get(_change_url(property))
+
+    html = response.content.decode()
+    preview_url = reverse("photo-file", kwargs={"pk": photo.pk, "variant": "preview"})
+    assert f'<img src="{preview_url}" alt="" width="160" loading="lazy">' in html
+    assert html.count("no preview yet") == 1
+    assert (
+        '<ul class="qc-checks"><li><strong>gps_distance</strong> warn: 0.61 km from the '
+        "property</li><li><strong>sharpness</strong> pass: sharp</li></ul>"
+    ) in html
+    assert f'href="{reverse("admin:photos_photo_change", args=[photo.pk])}"' in html
+    history = response.context["inline_admin_formsets"][1]
+    assert [form.original for form in history] == list(StatusChange.objects.all())
+    assert (history.has_add_permission, history.has_change_permission) == (False, False)
+    assert history.has_delete_permission is False
+
+
+def test_the_form_keeps_the_workflow_s_fields_read_only(cast: Cast) -> None:
+    property = property_in(Status.IN_REVIEW, cast=cast)
+    other_agent = UserFactory.create(role=Role.AGENT)
+
+    response = _signed_in(cast.reviewer).post(
+        _change_url(property),
+        {
+            "property_type": "VILLA",
+            "address": "14 Lane 7, Koregaon Park",
+            "city": "Pune",
+            "postal_code": "411001",
+            "area_sqft": "1200.00",
+            "latitude": "18.5362",
+            "longitude": "73.8940",
+            "due_date": "2031-04-01",
+            "status": Status.VALUED,
+            "assigned_agent": str(other_agent.pk),
+            "valuation_amount": "1",
+            "revision_count": "9",
+            "photos-TOTAL_FORMS": "0",
+            "photos-INITIAL_FORMS": "0",
+            "history-TOTAL_FORMS": "0",
+            "history-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    saved = row(property)
+    assert (saved["address"], saved["property_type"], saved["due_date"]) == (
+        "14 Lane 7, Koregaon Park",
+        "VILLA",
+        date(2031, 4, 1),
+    )
+    assert (saved["status"], saved["assigned_agent_id"]) == (
+        Status.IN_REVIEW,
+        cast.assigned_agent.pk,
+    )
+    assert (saved["valuation_amount"], saved["revision_count"]) == (None, 0)
+    assert StatusChange.objects.count() == 0
+
+
+def test_reviewers_neither_add_nor_delete_properties(cast: Cast) -> None:
+    property = property_in(Status.SUBMITTED, cast=cast)
+    client = _signed_in(cast.reviewer)
+
+    add = client.get(reverse("admin:properties_property_add"))
+    delete = client.post(reverse("admin:properties_property_delete", args=[property.pk]))
+
+    assert (add.status_code, delete.status_code) == (403, 403)
+    assert Property.objects.filter(pk=property.pk).exists()
+
+
+# --- Workflow buttons ------------------------------------------------------------------------
+
+
+def test_assign_through_its_button_gives_the_agent_the_property_with_a_history_row(
+    cast: Cast,
+) -> None:
+    property = property_in(Status.SUBMITTED, cast=cast)
+    client = _signed_in(cast.reviewer)
+
+    form = client.get(_workflow_url(property, "assign"))
+    response = client.post(
+        _workflow_url(property, "assign"),
+        {"agent": str(cast.assigned_agent.pk), "due_date": "2031-05-02"},
+    )
+
+    assert form.status_code == 200
+    assert list(form.context["form"].fields) == ["agent", "due_date"]
+    assert response.status_code == 302
+    assert response["Location"] == _change_url(property)
+    saved = row(property)
+    assert (saved["status"], saved["assigned_agent_id"], saved["due_date"]) == (
+        Status.ASSIGNED,
+        cast.assigned_agent.pk,
+        date(2031, 5, 2),
+    )
+    assert _audit(property) == [
+        (Status.SUBMITTED, Status.ASSIGNED, cast.reviewer.pk, Role.REVIEWER, "")
+    ]
+    assert _messages(response) == [
+        f"Assign agent: done; {property} is now Assigned.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "status", "fields"),
+    [
+        (
+            "request-revision",
+            {"reason": "The kitchen photo is blurred."},
+            Status.INSPECTING,
+            {"revision_count": 1, "valuation_amount": None},
+        ),
+        (
+            "approve",
+            {"valuation_amount": "8750000.00", "valuation_notes": "In line with the street."},
+            Status.VALUED,
+            {"revision_count": 0, "valuation_amount": Decimal("8750000.00")},
+        ),
+        (
+            "reject",
+            {"reason": "The building is not at this address."},
+            Status.REJECTED,
+            {"revision_count": 0, "valuation_amount": None},
+        ),
+    ],
+)
+def test_a_review_button_moves_the_property_through_the_service_with_a_history_row(
+    action: str, data: dict[str, str], status: Status, fields: dict[str, Any], cast: Cast
+) -> None:
+    property = property_in(Status.IN_REVIEW, cast=cast)
+
+    response = _signed_in(cast.admin).post(_workflow_url(property, action), data)
+
+    assert response.status_code == 302
+    saved = row(property)
+    assert saved["status"] == status
+    assert {name: saved[name] for name in fields} == fields
+    assert _audit(property) == [
+        (Status.IN_REVIEW, status, cast.admin.pk, Role.ADMIN, data.get("reason", ""))
+    ]
+
+
+def test_approve_without_a_valuation_shows_the_service_s_refusal_and_changes_nothing(
+    cast: Cast,
+) -> None:
+    property = property_in(Status.IN_REVIEW, cast=cast)
+    before = Snapshot.of(property)
+
+    response = _signed_in(cast.reviewer).post(
+        _workflow_url(property, "approve"), {"valuation_amount": "", "valuation_notes": "Fine."}
+    )
+
+    assert response.status_code == 200
+    assert _messages(response) == ["A positive valuation amount is required to approve."]
+    assert response.context["form"].data["valuation_notes"] == "Fine."
+    assert Snapshot.of(property) == before
+
+
+def test_an_action_the_status_does_not_allow_is_refused_and_changes_nothing(cast: Cast) -> None:
+    property = property_in(Status.SUBMITTED, cast=cast)
+    before = Snapshot.of(property)
+
+    response = _signed_in(cast.reviewer).post(
+        _workflow_url(property, "reject"), {"reason": "Not a real address."}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == _change_url(property)
+    assert _messages(response) == [
+        "Cannot reject a property that is SUBMITTED; allowed now: assign."
+    ]
+    assert Snapshot.of(property) == before
+
+
+def test_an_action_that_is_not_a_reviewer_s_is_not_found(cast: Cast) -> None:
+    property = property_in(Status.ASSIGNED, cast=cast)
+    before = Snapshot.of(property)
+
+    response = _signed_in(cast.reviewer).post(_workflow_url(property, "accept"))
+
+    assert response.status_code == 404
+    assert Snapshot.of(property) == before
+
+
+# --- Bulk assignment -------------------------------------------------------------------------
+
+
+def test_bulk_assign_asks_for_the_agent_then_assigns_each_through_the_service(
+    cast: Cast,
+) -> None:
+    first = property_in(Status.SUBMITTED, cast=cast, address="3 MG Road")
+    second = property_in(Status.SUBMITTED, cast=cast, address="9 MG Road")
+    in_review = property_in(Status.IN_REVIEW, cast=cast, address="5 FC Road")
+    in_review_before = Snapshot.of(in_review)
+    selected = [str(property.pk) for property in (first, second, in_review)]
+    client = _signed_in(cast.reviewer)
+
+    page = client.post(CHANGELIST, {"action": "assign_to_agent", "_selected_action": selected})
+    history_after_the_page = StatusChange.objects.count()
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "assign_to_agent",
+            "_selected_action": selected,
+            "apply": "yes",
+            "agent": str(cast.assigned_agent.pk),
+            "due_date": "2031-06-30",
+        },
+    )
+
+    assert page.status_code == 200
+    assert (page.context["count"], page.context["selected"]) == (3, selected)
+    assert history_after_the_page == 0
+    assert response.status_code == 302
+    for property in (first, second):
+        assert (row(property)["status"], row(property)["due_date"]) == (
+            Status.ASSIGNED,
+            date(2031, 6, 30),
+        )
+        assert _audit(property) == [
+            (Status.SUBMITTED, Status.ASSIGNED, cast.reviewer.pk, Role.REVIEWER, "")
+        ]
+    assert sorted(_messages(response)) == [
+        "5 FC Road, Pune: Cannot assign a property that is IN_REVIEW; allowed now: "
+        "request-revision, approve, reject.",
+        f"Assigned 2 properties to {cast.assigned_agent}.",
+    ]
+    assert Snapshot.of(in_review).property_row == in_review_before.property_row
+
+
+# --- Who may use the back office --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.CLIENT, Role.AGENT])
+def test_clients_and_agents_are_sent_to_the_login_page_and_change_nothing(
+    role: Role, cast: Cast
+) -> None:
+    user = cast.owner if role == Role.CLIENT else cast.assigned_agent
+    submitted = property_in(Status.SUBMITTED, cast=cast)
+    in_review = property_in(Status.IN_REVIEW, cast=cast)
+    before = (Snapshot.of(submitted), Snapshot.of(in_review))
+    client = _signed_in(user)
+
+    responses = [
+        client.get(CHANGELIST),
+        client.get(_change_url(in_review)),
+        client.post(_workflow_url(in_review, "approve"), {"valuation_amount": "100"}),
+        client.post(
+            CHANGELIST,
+            {
+                "action": "assign_to_agent",
+                "_selected_action": [str(submitted.pk)],
+                "apply": "yes",
+                "agent": str(cast.assigned_agent.pk),
+            },
+        ),
+    ]
+
+    for response in responses:
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"{reverse('admin:login')}?next=")
+    assert (Snapshot.of(submitted), Snapshot.of(in_review)) == before
+
+
+def test_a_reviewer_cannot_open_the_user_admin_but_an_admin_can(cast: Cast) -> None:
+    users = reverse("admin:accounts_user_changelist")
+
+    reviewer = _signed_in(cast.reviewer).get(users)
+    admin = _signed_in(cast.admin).get(users)
+
+    assert reviewer.status_code == 403
+    assert admin.status_code == 200
