@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,9 @@ class Listener:
     """Collects the events a WebSocket receives, on a thread of its own."""
 
     def __init__(self, connection: ClientConnection) -> None:
-        self.connection = connection
+        self._exit = ExitStack()
+        # websockets wants a connection used as a context manager when it is iterated.
+        self.connection = self._exit.enter_context(connection)
         self.events: queue.Queue[Event] = queue.Queue()
         self.seen: list[Event] = []
         self._thread = threading.Thread(target=self._receive, daemon=True)
@@ -111,5 +114,5 @@ class Listener:
                 return self.seen
 
     def close(self) -> None:
-        self.connection.close()
+        self._exit.close()
         self._thread.join(timeout=5)
