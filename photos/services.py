@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from tempfile import SpooledTemporaryFile
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from uuid import UUID
@@ -21,6 +22,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 from rest_framework import status
 
 from accounts.models import User
@@ -179,8 +181,9 @@ def photo_upload(
                 default_storage.delete(stored_name)
                 stored_name = ""
                 return _replayed(twin, property=property, category=category)
-            # celery-types predates delay_on_commit (Celery 5.4).
-            _run_qc_task().delay_on_commit(photo_id=str(photo.pk))  # type: ignore[attr-defined]
+            # Robust: once the row has committed, nothing may fail the upload (or, through the
+            # handler below, delete its original); a photo left PENDING is the sweep's.
+            transaction.on_commit(partial(_queue_qc, photo_id=str(photo.pk)), robust=True)
     except BaseException:
         # Rolling the transaction back does not remove the file written inside it.
         if stored_name:
@@ -267,6 +270,19 @@ def _run_qc_task() -> "Task[Any, None]":
     from photos.tasks import run_qc
 
     return run_qc
+
+
+def _queue_qc(*, photo_id: str) -> None:
+    """Queues the photo's QC. Runs after the upload has committed: when the broker is down, the
+    photo is stored all the same and stays PENDING, and the sweep queues it once it is back."""
+    try:
+        _run_qc_task().delay(photo_id=photo_id)
+    except KombuOperationalError as error:
+        logger.warning(
+            "QC not queued (the broker is unavailable); the sweep will queue it: %s",
+            error,
+            extra={"photo_id": photo_id},
+        )
 
 
 def qc_thresholds() -> Thresholds:

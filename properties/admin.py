@@ -5,21 +5,32 @@ Every status change made here goes through ``properties.services.property_transi
 same service as the API's; a refusal is shown as the admin's error message with nothing changed.
 """
 
+import csv
 import json
+from collections.abc import Iterator
 from datetime import date
+from itertools import islice
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -30,7 +41,7 @@ from django_stubs_ext import WithAnnotations
 
 from accounts.models import Role, User
 from accounts.selectors import request_user
-from photos.models import Photo
+from photos.models import Photo, QcStatus
 from photos.selectors import photo_file_url, qc_summaries
 from properties.models import REVIEW_QUEUE_ORDERING, Property, StatusChange
 from properties.selectors import actions_allowed
@@ -153,6 +164,40 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _photos_of_row(**conditions: Any) -> Exists:
+    return Exists(Photo.objects.filter(property=OuterRef("pk"), **conditions))
+
+
+class QcVerdictFilter(admin.SimpleListFilter):
+    """The properties by what their photos' QC found: a failure needs a look first."""
+
+    title = "QC verdict"
+    parameter_name = "qc"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("fail", "Has failing photos"),
+            ("warn", "Has warnings"),
+            ("pass", "All photos pass"),
+            ("none", "No photos yet"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "fail":
+            return queryset.filter(_photos_of_row(qc_status=QcStatus.FAIL))
+        if value == "warn":
+            return queryset.filter(_photos_of_row(qc_status=QcStatus.WARN))
+        if value == "pass":
+            # Every photo checked and passed: a pending one is not a pass yet.
+            return queryset.filter(_photos_of_row()).exclude(
+                _photos_of_row(qc_status__in=[s for s in QcStatus if s != QcStatus.PASS])
+            )
+        if value == "none":
+            return queryset.exclude(_photos_of_row())
+        return queryset
+
+
 class TransitionForm(forms.Form):
     """Parses what a workflow action needs. The rules (a reason is required, a valuation must be
     positive) are the service's, so that its refusal is the one message a reviewer sees."""
@@ -198,6 +243,16 @@ WORKFLOW_FORMS: dict[Action, tuple[str, type[TransitionForm]]] = {
 }
 
 
+# The queue's QC badges: the summary's key and what it counts. Unreadable photos only show up
+# when there are some.
+QC_BADGES = (
+    ("pass", "passed"),
+    ("warn", "warned"),
+    ("fail", "failed"),
+    ("pending", "pending"),
+    ("error", "unreadable"),
+)
+
 # How many of the selected properties the bulk assignment page names.
 BULK_SAMPLE_SIZE = 20
 
@@ -238,6 +293,8 @@ class PhotoInline(ReadOnlyInline):
     fields = ("thumbnail", "category", "qc_status", "checks", "review_status")
     readonly_fields = fields
     show_change_link = True
+    # A grid of cards rather than a table: the previews are what a reviewer looks at.
+    template = "admin/properties/property/photo_grid.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Photo]:
         # Each row's title names the photo's property.
@@ -245,10 +302,17 @@ class PhotoInline(ReadOnlyInline):
 
     @admin.display(description="preview")
     def thumbnail(self, photo: Photo) -> str:
+        """The preview, opening the original (both through the access-checked file URL)."""
         url = photo_file_url(photo=photo, variant="preview")
         if url is None:
             return "no preview yet"
-        return format_html('<img src="{}" alt="" width="160" loading="lazy">', url)
+        return format_html(
+            '<a href="{}" class="photo-original" target="_blank" rel="noopener" title="{}">'
+            '<img src="{}" alt="" width="160" loading="lazy"></a>',
+            photo_file_url(photo=photo, variant="file"),
+            f"Open the original {photo.get_category_display().lower()} photo",
+            url,
+        )
 
     @admin.display(description="QC checks")
     def checks(self, photo: Photo) -> SafeString:
@@ -256,8 +320,11 @@ class PhotoInline(ReadOnlyInline):
             '<ul class="qc-checks">{}</ul>',
             format_html_join(
                 "",
-                "<li><strong>{}</strong> {}: {}</li>",
-                ((check["name"], check["result"], check["detail"]) for check in photo.qc_checks),
+                '<li class="qc-check qc-{}"><strong>{}</strong> {}: {}</li>',
+                (
+                    (check["result"], check["name"], check["result"], check["detail"])
+                    for check in photo.qc_checks
+                ),
             ),
         )
 
@@ -269,7 +336,14 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
     only through the workflow buttons."""
 
     list_display = ("address_and_city", "status", "owner", "assigned_agent", "due", "qc_counts")
-    list_filter = ("status", "property_type", CityFilter, AssignedAgentFilter, OverdueFilter)
+    list_filter = (
+        "status",
+        QcVerdictFilter,
+        "property_type",
+        CityFilter,
+        AssignedAgentFilter,
+        OverdueFilter,
+    )
     search_fields = ("address", "city", "owner__phone")
     list_select_related = ("owner", "assigned_agent")
     # Django takes expressions here; the stubs type ordering as field names only.
@@ -321,6 +395,10 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
         "updated_at",
     )
 
+    class Media:
+        css = {"all": ("properties/admin.css",)}
+        js = ("properties/live.js",)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Property]:
         # With no due date the flag is false, not NULL: "not overdue" must find those too.
         overdue = Q(
@@ -354,12 +432,20 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
         return str(property.due_date)
 
     @admin.display(description="QC pass · warn · fail · pending")
-    def qc_counts(self, property: "QueueRow") -> str:
+    def qc_counts(self, property: "QueueRow") -> SafeString:
+        """Coloured badges, one per result; a zero is greyed out. The title spells it out for
+        screen readers and a hover."""
         summary = property.qc_summary
-        counts = f"{summary['pass']} · {summary['warn']} · {summary['fail']} · {summary['pending']}"
-        if summary["error"]:
-            return f"{counts} ({summary['error']} unreadable)"
-        return counts
+        badges = format_html_join(
+            " ",
+            '<span class="qc-badge qc-{}{}" title="{} {}">{}</span>',
+            (
+                (key, "" if summary[key] else " qc-zero", summary[key], label, summary[key])
+                for key, label in QC_BADGES
+                if key != "error" or summary[key]
+            ),
+        )
+        return format_html('<span class="qc-badges">{}</span>', badges)
 
     # --- Workflow buttons ---------------------------------------------------------------------
 
@@ -369,8 +455,33 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
             self.admin_site.admin_view(self.workflow_view),
             name="properties_property_workflow",
         )
-        # Before the default URLs, whose catch-all would take this path for an object id.
-        return [workflow, *super().get_urls()]
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_csv_view),
+            name="properties_property_export",
+        )
+        # Before the default URLs, whose catch-all would take these paths for an object id.
+        return [workflow, export, *super().get_urls()]
+
+    # --- CSV export ---------------------------------------------------------------------------
+
+    def export_csv_view(self, request: HttpRequest) -> HttpResponseBase:
+        """The queue as CSV, with the filters, search and order of the page it was asked from
+        (its query string), every row rather than one page. Streamed in chunks: two queries
+        per EXPORT_CHUNK_SIZE rows (the properties, their QC counts), whatever the total."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:properties_property_changelist"))
+        queryset = changelist.get_queryset(request).select_related("owner", "assigned_agent")
+        writer = csv.writer(_Echo())
+        rows = (writer.writerow(row) for row in _export_rows(queryset))
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="properties-{stamp}.csv"'
+        return response
 
     def render_change_form(
         self,
@@ -381,6 +492,9 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
         form_url: str = "",
         obj: Property | None = None,
     ) -> HttpResponse:
+        if obj is not None:
+            context["map_data"] = _map_data(obj)
+            context["live_property_id"] = str(obj.pk)
         if obj is not None and self.has_change_permission(request, obj):
             context["workflow_buttons"] = [
                 (WORKFLOW_FORMS[action][0], _workflow_url(obj, action))
@@ -481,6 +595,96 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
         if assigned:
             agent = form.cleaned_data["agent"]
             self.message_user(request, f"Assigned {_count(assigned)} to {agent}.")
+
+
+def _map_data(property: Property) -> dict[str, Any]:
+    """What the property page's map draws: the property, the QC distance limit around it, and
+    every photo with a GPS position (one query)."""
+    photos = (
+        Photo.objects.filter(property=property, gps_lat__isnull=False, gps_lon__isnull=False)
+        .order_by("created_at")
+        .values_list("pk", "category", "qc_status", "gps_lat", "gps_lon", "distance_km")
+    )
+    return {
+        "property": (
+            None
+            if property.latitude is None or property.longitude is None
+            else {"lat": property.latitude, "lon": property.longitude, "label": str(property)}
+        ),
+        "radius_m": settings.PHOTO_QC_MAX_DISTANCE_KM * 1000,
+        "tile_url": settings.LEAFLET_TILE_URL,
+        "attribution": settings.LEAFLET_TILE_ATTRIBUTION,
+        "photos": [
+            {
+                "id": str(pk),
+                "label": f"{category.title()} photo"
+                + ("" if distance_km is None else f", {distance_km:.2f} km away"),
+                "qc_status": qc_status,
+                "lat": lat,
+                "lon": lon,
+            }
+            for pk, category, qc_status, lat, lon, distance_km in photos
+        ],
+    }
+
+
+EXPORT_CHUNK_SIZE = 1000
+EXPORT_HEADER = (
+    "id",
+    "address",
+    "city",
+    "postal_code",
+    "property_type",
+    "status",
+    "owner",
+    "assigned_agent",
+    "due_date",
+    "overdue",
+    "qc_pass",
+    "qc_warn",
+    "qc_fail",
+    "qc_pending",
+    "qc_error",
+    "valuation_amount",
+    "created_at",
+)
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands each row back instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _export_rows(queryset: "QuerySet[QueueRow]") -> Iterator[list[str]]:
+    yield list(EXPORT_HEADER)
+    properties: Iterator[QueueRow] = queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    while chunk := list(islice(properties, EXPORT_CHUNK_SIZE)):
+        summaries = qc_summaries(property.pk for property in chunk)
+        for property in chunk:
+            summary = summaries[property.pk]
+            yield [
+                str(property.pk),
+                _cell(property.address),
+                _cell(property.city),
+                _cell(property.postal_code),
+                property.property_type,
+                property.status,
+                _cell(str(property.owner)),
+                _cell(str(property.assigned_agent or "")),
+                str(property.due_date or ""),
+                "yes" if property.is_overdue else "no",
+                *(str(summary[key]) for key in ("pass", "warn", "fail", "pending", "error")),
+                str(property.valuation_amount or ""),
+                property.created_at.isoformat(),
+            ]
+
+
+def _cell(text: str) -> str:
+    """Free text as a spreadsheet shows it, never as a formula (CSV injection): a leading
+    =, +, - or @ is quoted with an apostrophe."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _workflow_url(property: Property, action: Action) -> str:

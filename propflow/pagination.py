@@ -1,6 +1,8 @@
+from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
@@ -41,9 +43,31 @@ class CursorPage(CursorPagination):
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound as error:
             raise ValidationError({self.cursor_query_param: [str(error.detail)]}) from error
+        if cursor is None or cursor.position is None:
+            return cursor
+        # A string, whatever the stubs say: the value of the ordering field as sent.
+        position: Any = self._utc_position(str(cursor.position))
+        return cursor._replace(position=position)
+
+    def _utc_position(self, position: str) -> str:
+        """A timestamp position as the same instant in UTC, other positions as they are.
+
+        Python parses offsets up to ±23:59, PostgreSQL refuses those past ±15:59: a forged
+        cursor at ``2025-01-01T00:00:00-19:30`` was a 500.
+        """
+        try:
+            value = parse_datetime(position)
+        except ValueError:
+            value = None  # not a real date: the query's own validation refuses it (400)
+        if value is None or value.tzinfo is None:
+            return position
+        try:
+            return value.astimezone(UTC).isoformat()
+        except OverflowError as error:
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from error
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

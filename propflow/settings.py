@@ -10,6 +10,8 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+import xstatic.pkg.leaflet  # type: ignore[import-untyped]  # no stubs; BASE_DIR only
+from botocore.config import Config as BotocoreConfig
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -146,8 +148,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
-CELERY_TASK_TIME_LIMIT = 120
-CELERY_TASK_SOFT_TIME_LIMIT = 100
+# Seconds a task may run (then its worker child is killed), and before SoftTimeLimitExceeded.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_TASK_SOFT_TIME_LIMIT must be positive and below CELERY_TASK_TIME_LIMIT."
+    )
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -165,6 +172,17 @@ CELERY_BEAT_SCHEDULE = {
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Leaflet for the property page's map, served from the xstatic-leaflet package (nothing copied
+# into the repository): /static/leaflet/leaflet.js.
+STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
+# The map's tile server ({s}, {z}, {x}, {y} placeholders, as Leaflet takes them); empty: no tiles,
+# the markers and the QC radius are drawn on a blank map.
+LEAFLET_TILE_URL = env.str(
+    "LEAFLET_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+LEAFLET_TILE_ATTRIBUTION = env.str(
+    "LEAFLET_TILE_ATTRIBUTION", default="© OpenStreetMap contributors"
+)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 
@@ -191,6 +209,11 @@ if S3_BUCKET:
             "file_overwrite": False,
             "querystring_auth": True,
             "querystring_expire": env.int("S3_URL_EXPIRY_SECONDS", default=600),
+            # botocore's defaults (60 s connect and read, retried) would hold a request and its
+            # row lock for minutes when the object store hangs.
+            "client_config": BotocoreConfig(
+                connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"}
+            ),
         },
     }
 

@@ -1,13 +1,16 @@
 """Real PropFlow processes for end-to-end tests: started on a free loopback port, always stopped."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -37,8 +40,11 @@ def embedded_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def asgi_server(environment: dict[str, str], *, startup_seconds: float = 30) -> Iterator[str]:
-    """Migrates, starts the ASGI server, waits until /health answers; yields the base URL."""
+def asgi_server(
+    environment: dict[str, str], *, startup_seconds: float = 30, healthy: bool = True
+) -> Iterator[str]:
+    """Migrates, starts the ASGI server, waits until /health answers (200, or any answer when
+    a dependency is meant to be down: ``healthy=False``); yields the base URL."""
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=ROOT,
@@ -73,7 +79,7 @@ def asgi_server(environment: dict[str, str], *, startup_seconds: float = 30) -> 
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(base_url, server, log, startup_seconds)
+        _wait_until_healthy(base_url, server, log, startup_seconds, any_answer=not healthy)
         yield base_url
     finally:
         _stop(server)
@@ -88,10 +94,35 @@ def services_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
     return environment
 
 
+@dataclass(frozen=True)
+class RunningProcess:
+    """A process started in a process group of its own (a prefork worker and its children)."""
+
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self, *, timeout_seconds: float = 10) -> int:
+        """SIGKILL to the whole group, as when the machine dies: nothing can clean up or
+        acknowledge anything. Returns the exit status (-9)."""
+        _signal_group(self.popen, signal.SIGKILL)
+        return self.popen.wait(timeout=timeout_seconds)
+
+
 @contextmanager
-def celery_worker(environment: dict[str, str], *, startup_seconds: float = 60) -> Iterator[None]:
-    """Starts a Celery worker (one process, the default queue) and waits until it is ready."""
-    log = Path(environment["DATA_DIR"]) / "worker.log"
+def worker_process(
+    environment: dict[str, str],
+    *,
+    name: str = "worker",
+    pool: str = "solo",
+    concurrency: int = 1,
+    startup_seconds: float = 60,
+) -> Iterator[RunningProcess]:
+    """Starts a Celery worker (the default queue; its log is DATA_DIR/<name>.log) in a process
+    group of its own, waits until it is ready, and stops the whole group at the end."""
+    log = Path(environment["DATA_DIR"]) / f"{name}.log"
     with log.open("wb") as output:
         worker = subprocess.Popen(
             [
@@ -101,12 +132,14 @@ def celery_worker(environment: dict[str, str], *, startup_seconds: float = 60) -
                 "-A",
                 "propflow",
                 "worker",
+                "--hostname",
+                f"{name}@%h",
                 "--pool",
-                "solo",
+                pool,
                 "-Q",
                 "celery",
                 "--concurrency",
-                "1",
+                str(concurrency),
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
@@ -116,18 +149,47 @@ def celery_worker(environment: dict[str, str], *, startup_seconds: float = 60) -
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+    running = RunningProcess(popen=worker, log=log)
     try:
         deadline = time.monotonic() + startup_seconds
-        while " ready." not in (text := log.read_text()):
+        while " ready." not in (text := running.log_text()):
             if worker.poll() is not None:
-                raise RuntimeError(f"worker exited with {worker.returncode}:\n{text}")
+                raise RuntimeError(f"{name} exited with {worker.returncode}:\n{text}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"worker not ready after {startup_seconds} s:\n{text}")
+                raise RuntimeError(f"{name} not ready after {startup_seconds} s:\n{text}")
             time.sleep(0.2)
-        yield
+        yield running
     finally:
-        _stop(worker)
+        _stop_group(worker)
+
+
+@contextmanager
+def celery_worker(environment: dict[str, str], *, startup_seconds: float = 60) -> Iterator[None]:
+    """Starts a Celery worker (one process, the default queue) and waits until it is ready."""
+    with worker_process(environment, startup_seconds=startup_seconds):
+        yield
+
+
+def database_url_of_this_test() -> str:
+    """The URL of the database this test runs on (pytest-django's test database), for the
+    processes a test starts."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    credentials = quote(str(database["USER"]), safe="")
+    if database.get("PASSWORD"):
+        credentials += ":" + quote(str(database["PASSWORD"]), safe="")
+    host = database.get("HOST") or "127.0.0.1"
+    port = database.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{database['NAME']}"
+
+
+def redis_url_with_database(url: str, database: int) -> str:
+    """The same Redis server, another database number (e.g. one of a test's own)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -139,15 +201,38 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _signal_group(process: subprocess.Popen[bytes], signal_number: int) -> None:
+    # The group's id is its leader's pid (start_new_session); it outlives the leader while
+    # children (prefork pool processes) remain, and the kernel reuses no id still in use.
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal_number)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the leader (a worker's warm shutdown), then SIGKILL to whatever is left of
+    the group after 10 s."""
+    process.terminate()
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+    _signal_group(process, signal.SIGKILL)
+    process.wait()
+
+
 def _wait_until_healthy(
-    base_url: str, server: subprocess.Popen[bytes], log: Path, seconds: float
+    base_url: str,
+    server: subprocess.Popen[bytes],
+    log: Path,
+    seconds: float,
+    *,
+    any_answer: bool = False,
 ) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"server exited with {server.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+            status_code = httpx.get(f"{base_url}/health", timeout=5).status_code
+            if status_code == 200 or (any_answer and status_code == 503):
                 return
         except httpx.TransportError:
             pass

@@ -24,7 +24,7 @@ from accounts.api.serializers import (
 from accounts.models import Role, User
 from accounts.selectors import request_user
 from propflow.errors import ServiceUnavailable
-from propflow.openapi import error_responses
+from propflow.openapi import RETRY_AFTER_HEADER, error_responses
 from propflow.pagination import CursorPage
 from propflow.sms import SmsDeliveryError
 
@@ -45,6 +45,7 @@ class OtpRequestView(APIView):
     @extend_schema(
         request=OtpRequestInputSerializer,
         responses={202: OtpRequestOutputSerializer, **error_responses(400, 429, 503)},
+        parameters=[RETRY_AFTER_HEADER],
         summary="Send a sign-in code by SMS",
     )
     def post(self, request: Request) -> Response:
@@ -74,6 +75,7 @@ class OtpVerifyView(APIView):
     @extend_schema(
         request=OtpVerifyInputSerializer,
         responses={200: TokenPairOutputSerializer, **error_responses(400, 403, 429)},
+        parameters=[RETRY_AFTER_HEADER],
         summary="Exchange a sign-in code for tokens",
     )
     def post(self, request: Request) -> Response:

@@ -1,8 +1,11 @@
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
+from django_filters.fields import IsoDateTimeField
 from rest_framework import filters
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -11,13 +14,32 @@ from photos.models import Photo, QcStatus
 from properties.models import Property, PropertyType, Status
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):  # type: ignore[misc]  # untyped library
+    """An ISO 8601 instant, as UTC: Python takes offsets up to ±23:59, PostgreSQL refuses
+    those past ±15:59 (a 500 for ``created_after=2025-01-01T00:00:00-19:30``)."""
+
+    def clean(self, value: Any) -> datetime | None:
+        cleaned: datetime | None = super().clean(value)
+        if cleaned is None:
+            return None
+        try:
+            return cleaned.astimezone(UTC)
+        except OverflowError as error:  # year 1 east of UTC, year 9999 west of it
+            message = "Enter a date and time from year 1 to 9999 in UTC."
+            raise forms.ValidationError(message) from error
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
+    field_class = UtcIsoDateTimeField
+
+
 class PropertyFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped library
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     property_type = django_filters.MultipleChoiceFilter(choices=PropertyType.choices)
     city = django_filters.CharFilter(lookup_expr="iexact")
     agent = django_filters.UUIDFilter(field_name="assigned_agent")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     qc_status = django_filters.ChoiceFilter(
         choices=QcStatus.choices, method="filter_qc_status", label="Has a photo in this QC state"
     )

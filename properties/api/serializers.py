@@ -10,12 +10,35 @@ from properties.models import Property, PropertyType, Status, StatusChange
 from properties.selectors import actions_allowed
 
 
+def _positive_amount_schema(whole_digits: int, example: str) -> dict[str, Any]:
+    """A positive decimal string with at most two decimals. drf-spectacular's own pattern for a
+    DecimalField also matches "", "." and negative numbers, which the field refuses."""
+    pattern = rf"^(?:[1-9]\d{{0,{whole_digits - 1}}}(?:\.\d{{1,2}})?|0?\.(?:0[1-9]|[1-9]\d?))$"
+    return {"type": "string", "format": "decimal", "pattern": pattern, "example": example}
+
+
+@extend_schema_field(_positive_amount_schema(8, "1150.50"))
+class AreaField(serializers.DecimalField):
+    """Square feet: more than 0, up to 99,999,999.99."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=10, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
+
+
+@extend_schema_field(_positive_amount_schema(12, "8500000.00"))
+class ValuationField(serializers.DecimalField):
+    """Rupees: more than 0, up to 999,999,999,999.99."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=14, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
+
+
 class PropertyInputSerializer(serializers.Serializer[dict[str, Any]]):
     property_type = serializers.ChoiceField(choices=PropertyType.choices)
     address = serializers.CharField(max_length=300)
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=12, required=False, allow_blank=True)
-    area_sqft = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    area_sqft = AreaField()
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = serializers.FloatField(
         min_value=-180, max_value=180, required=False, allow_null=True
@@ -92,9 +115,7 @@ class AssignInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class ApproveInputSerializer(serializers.Serializer[dict[str, Any]]):
-    valuation_amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
+    valuation_amount = ValuationField()
     valuation_notes = serializers.CharField(
         max_length=5000, allow_blank=True, required=False, default=""
     )

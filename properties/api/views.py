@@ -122,9 +122,14 @@ class PropertyViewSet(viewsets.GenericViewSet[Property]):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        responses={200: StatusChangeOutputSerializer(many=True), **error_responses(401, 404)}
+        responses={
+            200: StatusChangeOutputSerializer(many=True),
+            **error_responses(400, 401, 404),
+        }
     )
-    @action(detail=True, methods=["get"])
+    # Paged by its own cursor (page_size and cursor, hence 400s); not filtered by the list's
+    # filters, which name fields of properties.
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=HistoryPage)
     def history(self, request: Request, pk: str) -> Response:
         property = property_get_for(user=request_user(request), property_id=pk)
         paginator = HistoryPage()

@@ -1,6 +1,9 @@
 """The back office through Django's test client: the review queue, a property's page, the
 workflow buttons and the bulk assignment, and who may use any of it."""
 
+import csv
+import io
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +27,7 @@ from tests.properties.conftest import DUE_DATE, Cast, Snapshot, property_in, row
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:properties_property_changelist")
+EXPORT = reverse("admin:properties_property_export")
 
 
 @pytest.fixture(autouse=True)
@@ -105,8 +109,21 @@ def test_the_queue_shows_each_property_s_qc_counts(cast: Cast) -> None:
     response = _signed_in(cast.reviewer).get(CHANGELIST)
 
     html = response.content.decode()
-    assert '<td class="field-qc_counts">2 · 1 · 1 · 2 (1 unreadable)</td>' in html
-    assert '<td class="field-qc_counts">0 · 0 · 0 · 0</td>' in html
+    assert (
+        '<td class="field-qc_counts"><span class="qc-badges">'
+        '<span class="qc-badge qc-pass" title="2 passed">2</span> '
+        '<span class="qc-badge qc-warn" title="1 warned">1</span> '
+        '<span class="qc-badge qc-fail" title="1 failed">1</span> '
+        '<span class="qc-badge qc-pending" title="2 pending">2</span> '
+        '<span class="qc-badge qc-error" title="1 unreadable">1</span></span></td>'
+    ) in html
+    assert (
+        '<td class="field-qc_counts"><span class="qc-badges">'
+        '<span class="qc-badge qc-pass qc-zero" title="0 passed">0</span> '
+        '<span class="qc-badge qc-warn qc-zero" title="0 warned">0</span> '
+        '<span class="qc-badge qc-fail qc-zero" title="0 failed">0</span> '
+        '<span class="qc-badge qc-pending qc-zero" title="0 pending">0</span></span></td>'
+    ) in html
     assert [property.pk for property in _queue(response)] == [checked.pk, unchecked.pk]
 
 
@@ -248,12 +265,19 @@ def test_the_page_shows_photos_with_previews_checks_and_links_and_the_history(
 
     html = response.content.decode()
     preview_url = reverse("photo-file", kwargs={"pk": photo.pk, "variant": "preview"})
-    assert f'<img src="{preview_url}" alt="" width="160" loading="lazy">' in html
+    original_url = reverse("photo-file", kwargs={"pk": photo.pk, "variant": "file"})
+    assert (
+        f'<a href="{original_url}" class="photo-original" target="_blank" rel="noopener" '
+        f'title="Open the original kitchen photo">'
+        f'<img src="{preview_url}" alt="" width="160" loading="lazy"></a>'
+    ) in html
     assert html.count("no preview yet") == 1
     assert (
-        '<ul class="qc-checks"><li><strong>gps_distance</strong> warn: 0.61 km from the '
-        "property</li><li><strong>sharpness</strong> pass: sharp</li></ul>"
+        '<ul class="qc-checks"><li class="qc-check qc-warn"><strong>gps_distance</strong> warn: '
+        '0.61 km from the property</li><li class="qc-check qc-pass"><strong>sharpness</strong> '
+        "pass: sharp</li></ul>"
     ) in html
+    assert f'<li class="photo-card qc-warn" id="photo-{photo.pk}"' in html
     assert f'href="{reverse("admin:photos_photo_change", args=[photo.pk])}"' in html
     history = response.context["inline_admin_formsets"][1]
     assert [form.original for form in history] == list(StatusChange.objects.all())
@@ -490,6 +514,7 @@ def test_clients_and_agents_are_sent_to_the_login_page_and_change_nothing(
         client.get(CHANGELIST),
         client.get(_change_url(in_review)),
         client.post(_workflow_url(in_review, "approve"), {"valuation_amount": "100"}),
+        client.get(EXPORT),
         client.post(
             CHANGELIST,
             {
@@ -515,3 +540,187 @@ def test_a_reviewer_cannot_open_the_user_admin_but_an_admin_can(cast: Cast) -> N
 
     assert reviewer.status_code == 403
     assert admin.status_code == 200
+
+
+# --- QC verdicts, the CSV export, the map and the live bar --------------------------------------
+
+
+def _with_photos(cast: Cast, *results: QcStatus, **fields: Any) -> Property:
+    property = property_in(Status.IN_REVIEW, cast=cast, **fields)
+    for qc_status in results:
+        PhotoFactory.create(property=property, qc_status=qc_status, uploaded_by=cast.assigned_agent)
+    return property
+
+
+def test_the_queue_filters_by_qc_verdict(cast: Cast) -> None:
+    failing = _with_photos(cast, QcStatus.PASS, QcStatus.FAIL)
+    warned = _with_photos(cast, QcStatus.WARN, QcStatus.PASS)
+    passed = _with_photos(cast, QcStatus.PASS, QcStatus.PASS)
+    pending = _with_photos(cast, QcStatus.PASS, QcStatus.PENDING)
+    bare = _with_photos(cast)
+    client = _signed_in(cast.reviewer)
+
+    def verdict(value: str) -> set[Property]:
+        return set(_queue(client.get(CHANGELIST, {"qc": value})))
+
+    assert verdict("fail") == {failing}
+    assert verdict("warn") == {warned}
+    assert verdict("pass") == {passed}
+    assert verdict("none") == {bare}
+    assert set(_queue(client.get(CHANGELIST))) == {failing, warned, passed, pending, bare}
+
+
+def _export(client: Client, **query: str) -> tuple[Any, list[dict[str, str]]]:
+    response = client.get(EXPORT, query)
+    assert response.streaming
+    text = response.getvalue().decode()
+    return response, list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_csv_export_has_the_filtered_queue_in_its_order_with_qc_counts(cast: Cast) -> None:
+    later = _with_photos(cast, QcStatus.PASS, QcStatus.FAIL, due_date=date(2031, 3, 20))
+    sooner = _with_photos(cast, QcStatus.WARN, due_date=date(2031, 3, 10))
+    between = _with_photos(cast, QcStatus.PASS, due_date=date(2031, 3, 14))
+    property_in(Status.SUBMITTED, cast=cast, city="Nashik")
+    client = _signed_in(cast.reviewer)
+
+    everything, all_rows = _export(client)
+    response, rows = _export(client, status__exact="IN_REVIEW", qc="fail")
+    _, by_search = _export(client, q="Nashik")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="properties-')
+    assert [row["id"] for row in rows] == [str(later.pk)]
+    assert rows[0]["qc_pass"] == "1"
+    assert rows[0]["qc_fail"] == "1"
+    assert rows[0]["status"] == "IN_REVIEW"
+    assert rows[0]["due_date"] == "2031-03-20"
+    assert [row["id"] for row in all_rows[:3]] == [str(sooner.pk), str(between.pk), str(later.pk)]
+    assert len(all_rows) == 4
+    assert [row["city"] for row in by_search] == ["Nashik"]
+    assert everything.status_code == 200
+
+
+def test_the_csv_export_quotes_what_a_spreadsheet_would_run(cast: Cast) -> None:
+    property_in(Status.SUBMITTED, cast=cast, address='=HYPERLINK("http://evil")')
+
+    _, rows = _export(_signed_in(cast.reviewer))
+
+    assert rows[0]["address"] == '\'=HYPERLINK("http://evil")'
+
+
+def _export_queries(reviewer: User, properties: int) -> int:
+    for _ in range(properties):
+        agent = UserFactory.create(role=Role.AGENT)
+        property = PropertyFactory.create(
+            status=Status.IN_REVIEW, assigned_agent=agent, due_date=DUE_DATE
+        )
+        PhotoFactory.create(property=property, qc_status=QcStatus.PASS)
+    client = _signed_in(reviewer)
+    with CaptureQueriesContext(connection) as queries:
+        _, rows = _export(client)
+    assert len(rows) == properties
+    return len(queries)
+
+
+def test_the_csv_export_s_query_count_does_not_grow_with_its_rows(cast: Cast) -> None:
+    five = _export_queries(cast.reviewer, 5)
+    Property.objects.all().delete()
+
+    fifty = _export_queries(cast.reviewer, 50)
+
+    assert fifty == five
+
+
+def test_the_queue_links_the_export_with_its_filters_and_carries_the_live_bar(cast: Cast) -> None:
+    _with_photos(cast, QcStatus.FAIL)
+
+    html = _signed_in(cast.reviewer).get(CHANGELIST, {"qc": "fail"}).content.decode()
+
+    assert f'<a href="{EXPORT}?qc=fail" class="export-csv">Export CSV</a>' in html
+    assert '<div id="live-events" class="live-bar" role="status" aria-live="polite"' in html
+    assert 'data-property-id=""' in html
+    assert "properties/live.js" in html
+
+
+def test_the_page_s_map_has_the_property_its_photos_and_the_qc_radius(
+    cast: Cast, settings: Any
+) -> None:
+    settings.LEAFLET_TILE_URL = "https://tiles.example/{z}/{x}/{y}.png"
+    property = property_in(Status.IN_REVIEW, cast=cast, latitude=18.5, longitude=73.8)
+    located = PhotoFactory.create(
+        property=property,
+        category=Category.KITCHEN,
+        qc_status=QcStatus.WARN,
+        gps_lat=18.505,
+        gps_lon=73.8,
+        distance_km=0.56,
+        uploaded_by=cast.assigned_agent,
+    )
+    PhotoFactory.create(property=property, uploaded_by=cast.assigned_agent)
+
+    response = _signed_in(cast.reviewer).get(_change_url(property))
+
+    html = response.content.decode()
+    assert response.context["map_data"] == {
+        "property": {"lat": 18.5, "lon": 73.8, "label": str(property)},
+        "radius_m": 500.0,
+        "tile_url": "https://tiles.example/{z}/{x}/{y}.png",
+        "attribution": settings.LEAFLET_TILE_ATTRIBUTION,
+        "photos": [
+            {
+                "id": str(located.pk),
+                "label": "Kitchen photo, 0.56 km away",
+                "qc_status": "WARN",
+                "lat": 18.505,
+                "lon": 73.8,
+            }
+        ],
+    }
+    assert '<script id="property-map-data" type="application/json">' in html
+    assert "leaflet/leaflet.js" in html
+    assert f'data-property-id="{property.pk}"' in html
+
+
+def test_the_map_data_is_escaped_for_the_page(cast: Cast) -> None:
+    property = property_in(
+        Status.IN_REVIEW, cast=cast, address="</script><script>alert(1)</script>"
+    )
+
+    html = _signed_in(cast.reviewer).get(_change_url(property)).content.decode()
+
+    start = html.index('<script id="property-map-data" type="application/json">')
+    payload = html[start:].split(">", 1)[1].split("</script>", 1)[0]
+    assert "<script>alert(1)" not in payload
+    assert json.loads(payload)["property"]["label"].startswith("</script><script>")
+
+
+def _page_queries(cast: Cast, photos: int) -> int:
+    property = property_in(Status.IN_REVIEW, cast=cast, latitude=18.5, longitude=73.8)
+    for index in range(photos):
+        PhotoFactory.create(
+            property=property,
+            qc_status=QcStatus.PASS,
+            qc_checks=[{"name": "sharpness", "result": "pass", "detail": "Sharp."}],
+            preview="photos/preview.jpg",
+            gps_lat=18.5 + index / 10_000,
+            gps_lon=73.8,
+            uploaded_by=cast.assigned_agent,
+        )
+        StatusChange.objects.create(
+            property=property,
+            from_status=Status.INSPECTING,
+            to_status=Status.IN_REVIEW,
+            actor=cast.assigned_agent,
+            actor_role=Role.AGENT,
+        )
+    client = _signed_in(cast.reviewer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(_change_url(property))
+    assert response.content.decode().count('class="photo-card') == photos
+    return len(queries)
+
+
+def test_the_page_s_query_count_does_not_grow_with_photos_or_history(cast: Cast) -> None:
+    assert _page_queries(cast, 2) == _page_queries(cast, 20)
