@@ -203,16 +203,19 @@ if S3_BUCKET:
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY"),
             "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
             "region_name": env.str("S3_REGION", default="us-east-1"),
-            "signature_version": "s3v4",
-            "addressing_style": "path",
             "default_acl": None,
             "file_overwrite": False,
             "querystring_auth": True,
             "querystring_expire": env.int("S3_URL_EXPIRY_SECONDS", default=600),
-            # botocore's defaults (60 s connect and read, retried) would hold a request and its
-            # row lock for minutes when the object store hangs.
+            # Given a client_config, django-storages takes the signature version and addressing
+            # style from it alone. Timeouts: botocore's defaults (60 s connect and read, retried)
+            # would hold a request and its row lock for minutes when the object store hangs.
             "client_config": BotocoreConfig(
-                connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"}
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                connect_timeout=5,
+                read_timeout=15,
+                retries={"max_attempts": 3, "mode": "standard"},
             ),
         },
     }
