@@ -92,6 +92,7 @@ ENV
   live .venv/bin/python manage.py migrate --noinput > "$dir/migrate.log"
   live .venv/bin/python manage.py createuser +919800000101 --role reviewer --name "CI Reviewer"
   live .venv/bin/python manage.py createuser +919800000102 --role agent --name "CI Agent"
+  live .venv/bin/python manage.py createuser +919800000103 --role admin --name "CI Admin"
   live .venv/bin/uvicorn propflow.asgi:application --host 127.0.0.1 --port "$port" --lifespan off \
     --no-access-log --ws-max-size 65536 > "$dir/web.log" 2>&1 &
   PIDS+=($!)
@@ -105,4 +106,5 @@ ENV
   export PROPFLOW_LIVE_SMS_DIR="$dir/sms"
   export PROPFLOW_LIVE_REVIEWER_PHONE=+919800000101
   export PROPFLOW_LIVE_AGENT_PHONE=+919800000102
+  export PROPFLOW_LIVE_ADMIN_PHONE=+919800000103
 }

@@ -129,9 +129,15 @@ class PropertyPhotosView(GenericAPIView[Photo]):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                # What _idempotency_key accepts (after trimming surrounding spaces).
+                {
+                    "type": "string",
+                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                    "pattern": "^[!-~]*$",
+                },
                 OpenApiParameter.HEADER,
-                description="Any unique string per photo (e.g. a UUID), sent again on retries.",
+                description="Any unique string per photo (e.g. a UUID), sent again on retries: "
+                "at most 128 printable ASCII characters without spaces.",
             )
         ],
         request={"multipart/form-data": PhotoUploadInputSerializer},

@@ -959,3 +959,24 @@ def test_a_page_holds_up_to_a_hundred_properties(cast: Cast) -> None:
 
     assert len(response.json()["results"]) == 100
     assert response.json()["next"] is not None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # Python accepts offsets up to ±23:59; PostgreSQL refuses past ±15:59.
+        "created_after=2025-01-01T00:00:00-19:30",
+        "created_before=2025-01-01T00:00:00%2B20:00",
+        f"cursor={base64.b64encode(b'p=2025-01-01T00:00:00-19:30').decode()}",
+    ],
+)
+def test_a_time_with_an_offset_the_database_refuses_is_no_500(query: str, cast: Cast) -> None:
+    property_in(Status.DRAFT, cast=cast)
+    client = authenticated_client(cast.owner)
+    client.raise_request_exception = False
+
+    response = client.get(f"{URL}?{query}")
+
+    # The instant is fine once converted to UTC: an ordinary answer.
+    assert response.status_code == 200
+    assert "results" in response.json()
