@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from benchmarks.stats import percentile
 from tests.live.clients import ApiUser
 from tests.photos.images import make_jpeg
 
@@ -100,10 +101,7 @@ class Stage:
     lost: int | None = None
 
     def percentile(self, fraction: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+        return percentile(self.latencies_ms, fraction)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from benchmarks.stats import percentile
 from tests.processes import asgi_server, embedded_environment
 
 CONNECT_BATCH = 50
@@ -58,10 +59,7 @@ class Round:
         return self.clients * self.events - self.delivered
 
     def percentile(self, fraction: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+        return percentile(self.latencies_ms, fraction)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.live.clients import ApiUser, Event, Listener
 from tests.live.conftest import LiveStack
-from tests.photos.images import make_jpeg
+from tests.photos.images import CORPUS_DIR, make_jpeg
 
 pytestmark = pytest.mark.services
 
@@ -139,6 +139,23 @@ def run_the_journey(
     assert not any(
         event.get("photo_id") == reused_original["id"] for event in listeners["agent"].drain()
     )
+
+    # A real phone photo (from the shared corpus, where present): taken in Seattle in 2012.
+    if CORPUS_DIR.is_dir():
+        seattle = upload(
+            agent, home["id"], (CORPUS_DIR / "files" / "apple_iphone5.jpg").read_bytes(), "OTHER"
+        )
+        event = listeners["reviewer"].wait_for(qc_completed(seattle["id"]))
+        assert (verdicts(event)["gps_distance"], verdicts(event)["capture_time"]) == (
+            "fail",
+            "fail",
+        )
+        reviewer.ok(
+            "POST",
+            f"/api/v1/photos/{seattle['id']}/review/",
+            json={"decision": "reject", "reason": "Not this property"},
+        )
+        assert agent.ok("GET", f"/api/v1/photos/{seattle['id']}/")["make"] == "Apple"
 
     agent.ok("POST", f"/api/v1/properties/{home['id']}/complete/", json={})
     listeners["reviewer"].wait_for(status_changed(home["id"], "IN_REVIEW"))
