@@ -92,16 +92,18 @@ ENV
   createdb -h "$PG_HOST" -p "$PG_PORT" -U postgres propflow_live
   redis-cli -p "$REDIS_PORT" -n 2 flushdb > /dev/null
   live() { env $(cat "$dir/live.env") "$@"; }
+  # Background processes are started with env directly, not through live(): a backgrounded
+  # shell function runs in a subshell, and $! would be that subshell, not the process to stop.
   live .venv/bin/python manage.py migrate --noinput > "$dir/migrate.log"
   live .venv/bin/python manage.py createuser +919800000101 --role reviewer --name "CI Reviewer"
   live .venv/bin/python manage.py createuser +919800000102 --role agent --name "CI Agent"
   live .venv/bin/python manage.py createuser +919800000103 --role admin --name "CI Admin"
-  live .venv/bin/uvicorn propflow.asgi:application --host 127.0.0.1 --port "$port" --lifespan off \
+  env $(cat "$dir/live.env") .venv/bin/uvicorn propflow.asgi:application --host 127.0.0.1 --port "$port" --lifespan off \
     --no-access-log --ws-max-size 65536 > "$dir/web.log" 2>&1 &
   PIDS+=($!)
-  live .venv/bin/celery -A propflow worker --loglevel INFO --concurrency 2 > "$dir/worker.log" 2>&1 &
+  env $(cat "$dir/live.env") .venv/bin/celery -A propflow worker --loglevel INFO --concurrency 2 > "$dir/worker.log" 2>&1 &
   PIDS+=($!)
-  live .venv/bin/celery -A propflow beat --loglevel INFO --schedule "$dir/beat-schedule" > "$dir/beat.log" 2>&1 &
+  env $(cat "$dir/live.env") .venv/bin/celery -A propflow beat --loglevel INFO --schedule "$dir/beat-schedule" > "$dir/beat.log" 2>&1 &
   PIDS+=($!)
   live_up() { curl -sf -o /dev/null "http://127.0.0.1:$port/health"; }
   wait_for 60 live_up || { echo "FATAL: the live web process is not healthy:" >&2; tail -30 "$dir/web.log" >&2; exit 1; }
