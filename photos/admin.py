@@ -17,9 +17,8 @@ from django.utils.safestring import SafeString
 
 from accounts.selectors import request_user
 from photos.models import Photo
+from photos.qc import CHECK_NAMES, CHECK_RESULTS
 from photos.selectors import (
-    CHECK_NAMES,
-    CHECK_RESULTS,
     photo_file_url,
     photo_taken_at,
     photos_visible_to,

@@ -152,14 +152,6 @@ def analyse(
     )
 
 
-def make_preview(
-    stream: BinaryIO, max_px: int = PREVIEW_MAX_PX, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> Preview:
-    """A preview of at most max_px on its long side, upright, as a JPEG without EXIF or XMP."""
-    with open_image(stream, max_pixels) as image:
-        return _preview(image, max_px)
-
-
 def _preview(image: ImageFile.ImageFile, max_px: int) -> Preview:
     icc_profile = image.info.get("icc_profile")
     width, height = image.size

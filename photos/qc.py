@@ -11,13 +11,23 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from photos.exif import GpsFix, PhotoMetadata
 from photos.imaging import hamming
 
 CheckOutcome = Literal["pass", "warn", "fail"]
+CHECK_RESULTS: tuple[CheckOutcome, ...] = get_args(CheckOutcome)
+# The checks run_checks gives, in its order.
+CHECK_NAMES = (
+    "gps_present",
+    "gps_distance",
+    "capture_time",
+    "resolution",
+    "duplicate",
+    "sharpness",
+)
 QcStatus = Literal["PASS", "WARN", "FAIL"]
 
 EARTH_MEAN_RADIUS_KM = 6371.0088

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from photos.models import Photo, QcStatus, ReviewStatus
+from photos.qc import CHECK_NAMES
 from properties.selectors import properties_visible_to, property_get_for
 
 QC_SUMMARY_KEYS = ("pass", "warn", "fail", "error", "pending")
@@ -25,16 +26,6 @@ _SUMMARY_KEY = {
     QcStatus.RUNNING: "pending",
 }
 
-# The names photos.qc.run_checks gives its results, in its order.
-CHECK_NAMES = (
-    "gps_present",
-    "gps_distance",
-    "capture_time",
-    "resolution",
-    "duplicate",
-    "sharpness",
-)
-CHECK_RESULTS = ("pass", "warn", "fail")
 
 FileVariant = Literal["file", "preview"]
 

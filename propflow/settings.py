@@ -281,7 +281,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PropertyStatusEnum": "properties.models.Status",
-        "QcCheckNameEnum": "photos.selectors.CHECK_NAMES",
+        "QcCheckNameEnum": "photos.qc.CHECK_NAMES",
         "QcCheckResultEnum": ["pass", "warn", "fail"],
         "PhotoReviewDecisionEnum": ["approve", "reject", "reshoot"],
     },

@@ -4,7 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photos.models import Category, Photo
-from photos.selectors import CHECK_NAMES, CHECK_RESULTS, photo_file_url, photo_taken_at
+from photos.qc import CHECK_NAMES, CHECK_RESULTS
+from photos.selectors import photo_file_url, photo_taken_at
 from photos.services import ReviewDecision
 
 

@@ -15,7 +15,6 @@ from photos.imaging import (
     dhash_to_hex,
     hamming,
     laplacian_variance,
-    make_preview,
     open_image,
     sniff,
 )
@@ -139,7 +138,7 @@ def test_it_makes_a_preview_without_metadata():
         4000, 3000, gps=(12.9716, 77.5946), make="Google", taken_at="2024-05-10T09:00:00"
     )
 
-    preview = make_preview(io.BytesIO(data))
+    preview = analyse(io.BytesIO(data)).preview
 
     reopened = Image.open(io.BytesIO(preview.jpeg))
     assert (reopened.format, reopened.size, preview.width, preview.height) == (
@@ -159,13 +158,13 @@ def test_it_scales_16_bit_grayscale_instead_of_clipping_it():
     deep = Image.new("I;16", gray.size)
     deep.putdata([value * 257 for value in gray.tobytes()])
 
-    preview = make_preview(io.BytesIO(_encoded(deep, "PNG")))
+    preview = analyse(io.BytesIO(_encoded(deep, "PNG"))).preview
 
     assert preview.gray.getextrema() == pytest.approx(gray.getextrema(), abs=1)
 
 
 def test_it_never_enlarges_a_small_photo():
-    preview = make_preview(io.BytesIO(make_jpeg(640, 480)))
+    preview = analyse(io.BytesIO(make_jpeg(640, 480))).preview
 
     assert (preview.width, preview.height) == (640, 480)
 
@@ -180,7 +179,7 @@ def test_it_turns_the_preview_upright(orientation, dark_corner):
     exif = Image.Exif()
     exif[0x0112] = orientation
 
-    preview = make_preview(io.BytesIO(_encoded(stored, "JPEG", exif=exif)))
+    preview = analyse(io.BytesIO(_encoded(stored, "JPEG", exif=exif))).preview
 
     width, height = preview.gray.size
     assert (width, height) == ((1024, 512) if orientation in (1, 3) else (512, 1024))

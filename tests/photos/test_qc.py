@@ -7,6 +7,7 @@ import pytest
 from photos.exif import GpsFix, PhotoMetadata
 from photos.imaging import analyse
 from photos.qc import (
+    CHECK_NAMES,
     CheckResult,
     DuplicateCandidate,
     Thresholds,
@@ -377,6 +378,7 @@ def test_it_passes_a_good_photo_on_every_check_in_order():
         ("duplicate", "pass"),
         ("sharpness", "pass"),
     ]
+    assert tuple(check.name for check in checks) == CHECK_NAMES
     assert overall_status(checks) == "PASS"
 
 
