@@ -116,8 +116,11 @@ def flaky_storage(settings, media_root, monkeypatch):
             "OPTIONS": {"location": media_root},
         },
     }
-    FlakyStorage.failures = 0
-    FlakyStorage.reads = 0
+    # Every class attribute a test may set starts afresh: an error left by one test would
+    # otherwise become the next test's.
+    monkeypatch.setattr(FlakyStorage, "failures", 0)
+    monkeypatch.setattr(FlakyStorage, "error", OSError("Connection reset by peer"))
+    monkeypatch.setattr(FlakyStorage, "reads", 0)
     return FlakyStorage
 
 
