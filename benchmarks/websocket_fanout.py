@@ -6,10 +6,11 @@ M QC-style events broadcast over Redis from this process, as a Celery worker bro
 
 The server is started as the end-to-end tests start it (tests/processes.py), on a throwaway
 SQLite database in a temporary folder, with REDIS_URL for its channel layer. Each event goes
-through ``propflow.events.broadcast_on_commit`` to the staff group and carries the time it was
-sent; a listener's latency is its receive time minus that (one machine, one clock). "lost" is
-what had not arrived 10 s after the last event; "errors" counts the server log's error lines
-(and channels-redis's "over capacity" notices, which mean dropped messages) during the round.
+through ``propflow.realtime.broadcast.broadcast_on_commit`` to the staff group and carries the
+time it was sent; a listener's latency is its receive time minus that (one machine, one clock).
+"lost" is what had not arrived 10 s after the last event; "errors" counts the server log's error
+lines (and channels-redis's "over capacity" notices, which mean dropped messages) during the
+round.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ async def receive(listener: Listener) -> None:
 
 def broadcast(sequence: int) -> None:
     """A photo.qc_completed event as the QC task sends it, numbered and timed."""
-    from propflow.events import STAFF_GROUP, broadcast_on_commit
+    from propflow.realtime.broadcast import STAFF_GROUP, broadcast_on_commit
 
     event: dict[str, Any] = {
         "type": "photo.qc_completed",

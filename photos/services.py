@@ -27,6 +27,7 @@ from rest_framework import status
 
 from accounts.models import User
 from accounts.tasks import send_sms_task
+from photos.events import qc_completed_payload, reviewed_payload
 from photos.exif import GpsFix, ImageTooLargeError, UnreadableImageError
 from photos.imaging import (
     ACCEPTED_CONTENT_TYPES,
@@ -39,6 +40,7 @@ from photos.imaging import (
 from photos.models import Category, Photo, QcStatus, ReviewStatus, preview_path
 from photos.qc import DuplicateCandidate, Thresholds, haversine_km, overall_status, run_checks
 from photos.selectors import photo_get_for
+from properties.events import property_audience
 from properties.models import Property, Status
 from properties.selectors import actors_for, property_get_for
 from properties.workflow import Actor
@@ -49,7 +51,7 @@ from propflow.errors import (
     InvalidInputError,
     ServiceUnavailable,
 )
-from propflow.events import broadcast_qc_completed, broadcast_reviewed
+from propflow.realtime.broadcast import broadcast_on_commit
 
 if TYPE_CHECKING:
     from celery import Task
@@ -516,7 +518,7 @@ def _record(
         photo.save(
             update_fields=[*outcome.fields, "preview", "processed_at", "updated_at"],
         )
-        broadcast_qc_completed(photo=photo)
+        broadcast_on_commit(property_audience(photo.property), qc_completed_payload(photo))
     logger.info("photo checked", extra={"photo_id": str(photo.pk), "qc_status": photo.qc_status})
     return photo
 
@@ -585,7 +587,7 @@ def photo_review(
     photo.save(
         update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at", "updated_at"]
     )
-    broadcast_reviewed(photo=photo)
+    broadcast_on_commit(property_audience(photo.property), reviewed_payload(photo))
     if decision == ReviewDecision.RESHOOT:
         _ask_for_reshoot(photo=photo, property=property, reason=reason)
     logger.info(

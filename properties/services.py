@@ -14,11 +14,12 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.tasks import send_sms_task
 from photos.selectors import photo_categories_missing
+from properties.events import property_audience, status_changed_payload
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
 from properties.workflow import TRANSITIONS, Action, Actor
 from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
-from propflow.events import broadcast_status_changed
+from propflow.realtime.broadcast import broadcast_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ def property_transition(
         actor_role=actor.role,
         reason=reason,
     )
-    broadcast_status_changed(property=property, change=change)
+    broadcast_on_commit(property_audience(property), status_changed_payload(change))
     _notify_agent(property=property, action=action, reason=reason)
     logger.info(
         "property %s", action, extra={"property_id": str(property.pk), "to_status": property.status}

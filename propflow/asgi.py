@@ -11,16 +11,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import re_path  # noqa: E402
 
-from propflow.consumers import EventsConsumer, UnknownPathConsumer  # noqa: E402
-from propflow.realtime import TokenAuthMiddleware  # noqa: E402
-
-websocket_urlpatterns = [
-    # With or without the final slash, as for the HTTP API.
-    re_path(r"^ws/events/?$", EventsConsumer.as_asgi()),
-    re_path(r"", UnknownPathConsumer.as_asgi()),
-]
+from propflow.realtime.auth import TokenAuthMiddleware  # noqa: E402
+from propflow.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # The session middlewares find the admin's staff user; the token middleware inside them gives
 # a token's user precedence. The Origin is checked by the consumer, per connection (not by

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role, User
 from photos.models import Photo
 from properties.models import Property, Status
-from propflow.events import STAFF_GROUP
+from propflow.realtime.broadcast import STAFF_GROUP
 from tests.conftest import authenticated_client
 from tests.factories import PropertyFactory, UserFactory
 from tests.photos.images import make_jpeg

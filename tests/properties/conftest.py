@@ -16,7 +16,7 @@ from accounts.models import Role, User
 from photos.models import Category
 from properties.models import Property, Status, StatusChange
 from propflow import sms
-from propflow.events import STAFF_GROUP, user_group
+from propflow.realtime.broadcast import STAFF_GROUP, user_group
 from tests.factories import PhotoFactory, PropertyFactory, UserFactory
 
 # The statuses in which a property has an assigned agent (the workflow clears it on decline).

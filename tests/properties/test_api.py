@@ -16,7 +16,7 @@ from properties.api.views import PropertyViewSet
 from properties.models import Property, PropertyType, Status, StatusChange
 from properties.workflow import Action
 from propflow import sms
-from propflow.events import STAFF_GROUP, user_group
+from propflow.realtime.broadcast import STAFF_GROUP, user_group
 from tests.conftest import authenticated_client
 from tests.factories import PhotoFactory, PropertyFactory, UserFactory
 from tests.properties.conftest import (

@@ -24,7 +24,7 @@ from properties.services import (
 from properties.workflow import Action
 from propflow import sms
 from propflow.errors import ConflictError, DomainError, ForbiddenError, InvalidInputError
-from propflow.events import STAFF_GROUP, user_group
+from propflow.realtime.broadcast import STAFF_GROUP, user_group
 from tests.factories import PhotoFactory, UserFactory
 from tests.properties.conftest import (
     DUE_DATE,

@@ -17,7 +17,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import Role, User
 from properties.models import Property, Status
 from propflow.asgi import application
-from propflow.events import user_group
+from propflow.realtime.broadcast import user_group
 from tests.factories import PropertyFactory, UserFactory
 
 # Long enough for a slow CI machine; a passing test never waits this long.

@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 
 from accounts.models import User
 from propflow.asgi import application
-from propflow.realtime import CLOSE_ORIGIN_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from propflow.realtime.auth import CLOSE_ORIGIN_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from tests.processes import ROOT, asgi_server, embedded_environment
 from tests.realtime.conftest import (
     WAIT_SECONDS,

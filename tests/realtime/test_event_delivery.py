@@ -8,12 +8,14 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
+from photos.events import qc_completed_payload, reviewed_payload
 from photos.models import Photo, QcStatus, ReviewStatus
+from properties.events import property_audience
 from properties.models import Property, Status
 from properties.services import property_transition
 from properties.workflow import Action
-from propflow.events import broadcast_qc_completed, broadcast_reviewed
-from propflow.realtime import CLOSE_MESSAGE_TOO_BIG, CLOSE_TOO_MANY_MESSAGES, TokenBucket
+from propflow.realtime.auth import CLOSE_MESSAGE_TOO_BIG, CLOSE_TOO_MANY_MESSAGES, TokenBucket
+from propflow.realtime.broadcast import broadcast_on_commit
 from tests.factories import PhotoFactory
 from tests.realtime.conftest import (
     Cast,
@@ -27,6 +29,7 @@ from tests.realtime.conftest import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 transition = database_sync_to_async(property_transition)
+broadcast = database_sync_to_async(broadcast_on_commit)
 
 
 def status_changed(property: Property, *, source: str, target: str, role: str) -> dict[str, Any]:
@@ -142,7 +145,7 @@ async def test_qc_results_reach_the_owner_and_staff_only(
     other_client = await listen(open_socket, cast.other_client)
     reviewer = await listen(open_socket, cast.reviewer)
 
-    await database_sync_to_async(broadcast_qc_completed)(photo=checked_photo)
+    await broadcast(property_audience(checked_photo.property), qc_completed_payload(checked_photo))
 
     expected = {
         "type": "photo.qc_completed",
@@ -165,7 +168,7 @@ async def test_a_review_reaches_the_owner(
     checked_photo.review_status = ReviewStatus.RESHOOT
     checked_photo.review_reason = "Blurred"
 
-    await database_sync_to_async(broadcast_reviewed)(photo=checked_photo)
+    await broadcast(property_audience(checked_photo.property), reviewed_payload(checked_photo))
 
     assert await next_message(owner) == {
         "type": "photo.reviewed",

@@ -1,8 +1,9 @@
 """Who is on the other end of an events WebSocket, and whether the socket may stay open.
 
-The ASGI middleware here authenticates; the consumer (``propflow.consumers``) decides in its
-``connect()`` with ``refusal()``. Settings are read per connection, never at import, so that a
-changed ``ALLOWED_HOSTS`` or origin list takes effect without re-importing ``asgi.py``.
+The ASGI middleware here authenticates; the consumer (``propflow.realtime.consumers``) decides
+in its ``connect()`` with ``refusal()``. Settings are read per connection, never at import, so
+that a changed ``ALLOWED_HOSTS`` or origin list takes effect without re-importing ``asgi.py``.
+The user is whatever ``AUTH_USER_MODEL`` is, found by simplejwt's ``JWTAuthentication``.
 """
 
 import time
@@ -12,14 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
-
-from accounts.models import User
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -74,7 +74,7 @@ def _query_token(scope: Scope) -> str | None:
     return values[0] if values else None
 
 
-async def _token_user(raw_token: str) -> tuple[User | None, float | None, str | None]:
+async def _token_user(raw_token: str) -> tuple[AbstractBaseUser | None, float | None, str | None]:
     """The token's user, its expiry, and why it was refused (exactly one of user and reason)."""
     try:
         # Checks the signature, the expiry and that it is an access (not a refresh) token.

@@ -1,4 +1,4 @@
-"""The events WebSocket: ``/ws/events/``, behind ``propflow.realtime.TokenAuthMiddleware``."""
+"""The events WebSocket: ``/ws/events/``, behind ``propflow.realtime.auth.TokenAuthMiddleware``."""
 
 import asyncio
 import json
@@ -9,14 +9,14 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
 
-from propflow.events import STAFF_GROUP, user_group
-from propflow.realtime import (
+from propflow.realtime.auth import (
     CLOSE_MESSAGE_TOO_BIG,
     CLOSE_TOO_MANY_MESSAGES,
     CLOSE_UNAUTHENTICATED,
     TokenBucket,
     refusal,
 )
+from propflow.realtime.broadcast import STAFF_GROUP, user_group
 
 logger = logging.getLogger("propflow.websocket")
 
@@ -130,7 +130,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
         await super().dispatch(message)
 
     async def event_message(self, message: dict[str, Any]) -> None:
-        """A ``propflow.events`` broadcast to one of this socket's groups."""
+        """A ``propflow.realtime.broadcast`` event sent to one of this socket's groups."""
         if not self.closing:
             await self.send_json(message["event"])
 
