@@ -1,8 +1,8 @@
 """Photo quality control: each check is a pure function of plain values and thresholds.
 
 The checks and their pass / warn / fail rules are those of the specification's QC table; the
-thresholds come from Django settings through `Thresholds`. Details are written for the reviewer
-and the client, who both read them.
+thresholds' defaults are `Thresholds`' own, and settings may override each one. Details are
+written for the reviewer and the client, who both read them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Photo writes: the upload, the QC run, the sweep of stuck runs, and a reviewer's decision."""
 
-from photos.services.qc import photo_qc_requeue_stuck, photo_run_qc, qc_thresholds
+from photos.services.qc import photo_qc_requeue_stuck, photo_run_qc
 from photos.services.review import ReviewDecision, photo_review
 from photos.services.upload import (
     PayloadTooLargeError,
@@ -17,6 +17,5 @@ __all__ = (
     "photo_review",
     "photo_run_qc",
     "photo_upload",
-    "qc_thresholds",
     "upload_too_large_message",
 )

@@ -14,7 +14,8 @@ from django.utils import timezone
 from photos.exif import GpsFix, UnreadableImageError
 from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
 from photos.models import Photo, QcStatus
-from photos.qc import DuplicateCandidate, Thresholds, haversine_km, overall_status, run_checks
+from photos.qc import DuplicateCandidate, haversine_km, overall_status, run_checks
+from photos.selectors import qc_thresholds
 from photos.storage import TransientStorageError, local_copy, store_preview
 from photos.tasks import run_qc
 from properties.models import Property
@@ -23,19 +24,6 @@ from propflow.events import broadcast_qc_completed
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 1000
-
-
-def qc_thresholds() -> Thresholds:
-    """The QC limits in force, from settings."""
-    return Thresholds(
-        max_distance_km=settings.PHOTO_QC_MAX_DISTANCE_KM,
-        max_age_hours=settings.PHOTO_QC_MAX_AGE_HOURS,
-        min_width=settings.PHOTO_QC_MIN_WIDTH,
-        min_height=settings.PHOTO_QC_MIN_HEIGHT,
-        dhash_near_distance=settings.PHOTO_QC_DHASH_NEAR_DISTANCE,
-        sharpness_min_variance=settings.PHOTO_QC_SHARPNESS_MIN_VARIANCE,
-        clock_skew_minutes=settings.PHOTO_QC_CLOCK_SKEW_MINUTES,
-    )
 
 
 @dataclass(frozen=True)
