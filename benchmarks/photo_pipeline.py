@@ -87,7 +87,7 @@ def _status_mb(field: str) -> float:
     raise LookupError(field)
 
 
-def project_pipeline(data: bytes) -> qc.QcStatus:
+def project_pipeline(data: bytes) -> qc.QcVerdict:
     """PropFlow's per-photo work: one pass for EXIF, preview, dHash and sharpness, then QC."""
     analysis = analyse(io.BytesIO(data))
     checks = qc.run_checks(

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from photos.qc import QcVerdict
 from properties.models import Property
 
 
@@ -20,11 +21,14 @@ class Category(models.TextChoices):
 
 
 class QcStatus(models.TextChoices):
+    """Where a photo's QC stands: waiting, running, the checks' verdict (photos.qc.QcVerdict),
+    or ERROR for a file that could not be read."""
+
     PENDING = "PENDING", "Pending"
     RUNNING = "RUNNING", "Running"
-    PASS = "PASS", "Pass"
-    WARN = "WARN", "Warn"
-    FAIL = "FAIL", "Fail"
+    PASS = QcVerdict.PASS.value, "Pass"
+    WARN = QcVerdict.WARN.value, "Warn"
+    FAIL = QcVerdict.FAIL.value, "Fail"
     ERROR = "ERROR", "Error"
 
 

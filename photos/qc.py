@@ -1,8 +1,8 @@
 """Photo quality control: each check is a pure function of plain values and thresholds.
 
 The checks and their pass / warn / fail rules are those of the specification's QC table; the
-thresholds come from Django settings through `Thresholds`. Details are written for the reviewer
-and the client, who both read them.
+thresholds' defaults are `Thresholds`' own, and settings may override each one. Details are
+written for the reviewer and the client, who both read them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
@@ -28,13 +29,26 @@ CHECK_NAMES = (
     "duplicate",
     "sharpness",
 )
-QcStatus = Literal["PASS", "WARN", "FAIL"]
 
 EARTH_MEAN_RADIUS_KM = 6371.0088
 DEFAULT_TIME_ZONE = "Asia/Kolkata"
 
+
+class QcVerdict(StrEnum):
+    """What the checks make of a photo; `photos.models.QcStatus` stores it among the run's other
+    states."""
+
+    PASS = "PASS"  # noqa: S105 - a verdict, not a password
+    WARN = "WARN"
+    FAIL = "FAIL"
+
+
 _SEVERITY: dict[CheckOutcome, int] = {"pass": 0, "warn": 1, "fail": 2}
-_STATUS: dict[CheckOutcome, QcStatus] = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
+_VERDICT: dict[CheckOutcome, QcVerdict] = {
+    "pass": QcVerdict.PASS,
+    "warn": QcVerdict.WARN,
+    "fail": QcVerdict.FAIL,
+}
 
 
 @dataclass(frozen=True)
@@ -272,12 +286,12 @@ def check_sharpness(variance: float, thresholds: Thresholds) -> CheckResult:
     )
 
 
-def overall_status(results: Sequence[CheckResult]) -> QcStatus:
+def overall_status(results: Sequence[CheckResult]) -> QcVerdict:
     """The worst of the results: FAIL over WARN over PASS."""
     worst: CheckOutcome = max(
         (result.result for result in results), key=_SEVERITY.__getitem__, default="pass"
     )
-    return _STATUS[worst]
+    return _VERDICT[worst]
 
 
 def run_checks(

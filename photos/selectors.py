@@ -1,6 +1,7 @@
 """Photo reads, and the one guard every fetch of a photo goes through."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from photos.models import Photo, QcStatus, ReviewStatus
-from photos.qc import CHECK_NAMES
+from photos.qc import CHECK_NAMES, Thresholds
 from properties.selectors import properties_visible_to, property_get_for
 
 QC_SUMMARY_KEYS = ("pass", "warn", "fail", "error", "pending")
@@ -28,6 +29,21 @@ _SUMMARY_KEY = {
 
 
 FileVariant = Literal["file", "preview"]
+
+
+def qc_thresholds() -> Thresholds:
+    """The QC limits in force: photos.qc's measured defaults, but for those set in settings."""
+    from_settings = {
+        "max_distance_km": settings.PHOTO_QC_MAX_DISTANCE_KM,
+        "max_age_hours": settings.PHOTO_QC_MAX_AGE_HOURS,
+        "min_width": settings.PHOTO_QC_MIN_WIDTH,
+        "min_height": settings.PHOTO_QC_MIN_HEIGHT,
+        "dhash_near_distance": settings.PHOTO_QC_DHASH_NEAR_DISTANCE,
+        "sharpness_min_variance": settings.PHOTO_QC_SHARPNESS_MIN_VARIANCE,
+        "clock_skew_minutes": settings.PHOTO_QC_CLOCK_SKEW_MINUTES,
+    }
+    overrides = {name: value for name, value in from_settings.items() if value is not None}
+    return replace(Thresholds(), **overrides)
 
 
 def photos_visible_to(user: User) -> QuerySet[Photo]:

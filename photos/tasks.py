@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from photos.services import TransientStorageError, photo_qc_requeue_stuck, photo_run_qc
+from photos.storage import TransientStorageError
 
 
 @shared_task(
@@ -18,12 +18,17 @@ from photos.services import TransientStorageError, photo_qc_requeue_stuck, photo
     max_retries=5,
 )
 def run_qc(*, photo_id: str) -> None:
-    """Runs QC on one photo (see photos.photo_run_qc for its side effects); retries
+    """Runs QC on one photo (see photos.services.photo_run_qc for its side effects); retries
     with backoff while storage fails transiently."""
+    # Imported here, because the services import this module to queue the task.
+    from photos.services import photo_run_qc
+
     photo_run_qc(photo_id=photo_id)
 
 
 @shared_task(name="photos.requeue_stuck")
 def requeue_stuck() -> None:
     """Re-queues QC of photos stuck in PENDING or RUNNING (run by beat every 5 minutes)."""
+    from photos.services import photo_qc_requeue_stuck
+
     photo_qc_requeue_stuck()

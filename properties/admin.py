@@ -42,7 +42,7 @@ from django_stubs_ext import WithAnnotations
 from accounts.models import Role, User
 from accounts.selectors import request_user
 from photos.models import Photo, QcStatus
-from photos.selectors import photo_file_url, qc_summaries
+from photos.selectors import photo_file_url, qc_summaries, qc_thresholds
 from properties.models import REVIEW_QUEUE_ORDERING, Property, StatusChange
 from properties.selectors import actions_allowed
 from properties.services import property_transition
@@ -611,7 +611,7 @@ def _map_data(property: Property) -> dict[str, Any]:
             if property.latitude is None or property.longitude is None
             else {"lat": property.latitude, "lon": property.longitude, "label": str(property)}
         ),
-        "radius_m": settings.PHOTO_QC_MAX_DISTANCE_KM * 1000,
+        "radius_m": qc_thresholds().max_distance_km * 1000,
         "tile_url": settings.LEAFLET_TILE_URL,
         "attribution": settings.LEAFLET_TILE_ATTRIBUTION,
         "photos": [

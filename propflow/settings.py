@@ -349,11 +349,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 PHOTO_QC_STUCK_SECONDS = env.int("PHOTO_QC_STUCK_SECONDS", default=300)
 if PHOTO_QC_STUCK_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("PHOTO_QC_STUCK_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
-# QC thresholds (see photos.qc.Thresholds for how they were measured).
-PHOTO_QC_MAX_DISTANCE_KM = env.float("PHOTO_QC_MAX_DISTANCE_KM", default=0.5)
-PHOTO_QC_MAX_AGE_HOURS = env.float("PHOTO_QC_MAX_AGE_HOURS", default=72.0)
-PHOTO_QC_MIN_WIDTH = env.int("PHOTO_QC_MIN_WIDTH", default=1280)
-PHOTO_QC_MIN_HEIGHT = env.int("PHOTO_QC_MIN_HEIGHT", default=960)
-PHOTO_QC_DHASH_NEAR_DISTANCE = env.int("PHOTO_QC_DHASH_NEAR_DISTANCE", default=8)
-PHOTO_QC_SHARPNESS_MIN_VARIANCE = env.float("PHOTO_QC_SHARPNESS_MIN_VARIANCE", default=60.0)
-PHOTO_QC_CLOCK_SKEW_MINUTES = env.float("PHOTO_QC_CLOCK_SKEW_MINUTES", default=5.0)
+# QC thresholds: each one set overrides its default in photos.qc.Thresholds, where the defaults
+# were measured; None keeps the default (photos.selectors.qc_thresholds applies them).
+PHOTO_QC_MAX_DISTANCE_KM = env.float("PHOTO_QC_MAX_DISTANCE_KM", default=None)
+PHOTO_QC_MAX_AGE_HOURS = env.float("PHOTO_QC_MAX_AGE_HOURS", default=None)
+PHOTO_QC_MIN_WIDTH = env.int("PHOTO_QC_MIN_WIDTH", default=None)
+PHOTO_QC_MIN_HEIGHT = env.int("PHOTO_QC_MIN_HEIGHT", default=None)
+PHOTO_QC_DHASH_NEAR_DISTANCE = env.int("PHOTO_QC_DHASH_NEAR_DISTANCE", default=None)
+PHOTO_QC_SHARPNESS_MIN_VARIANCE = env.float("PHOTO_QC_SHARPNESS_MIN_VARIANCE", default=None)
+PHOTO_QC_CLOCK_SKEW_MINUTES = env.float("PHOTO_QC_CLOCK_SKEW_MINUTES", default=None)

@@ -235,7 +235,7 @@ def test_qc_ends_in_error_when_a_decoder_fails_unexpectedly(cast, monkeypatch):
         raise RuntimeError("libheif: internal error")
 
     photo = uploaded(cast, phone_jpeg(cast.inspecting))
-    monkeypatch.setattr("photos.services.analyse", decoder_crash)
+    monkeypatch.setattr("photos.services.qc.analyse", decoder_crash)
 
     photo_run_qc(photo_id=photo.pk)
 

@@ -10,7 +10,7 @@ from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
 from photos.models import Photo, QcStatus
-from photos.services import TransientStorageError
+from photos.storage import TransientStorageError
 from photos.tasks import requeue_stuck, run_qc
 from tests.factories import PropertyFactory
 from tests.photos.conftest import ALL_PASS, phone_jpeg, results, upload, uploaded

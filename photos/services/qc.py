@@ -1,0 +1,219 @@
+"""The QC run of a photo, and the sweep that re-queues runs left stuck."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from photos.events import qc_completed_payload
+from photos.exif import GpsFix, UnreadableImageError
+from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
+from photos.models import Photo, QcStatus
+from photos.qc import DuplicateCandidate, haversine_km, overall_status, run_checks
+from photos.selectors import qc_thresholds
+from photos.storage import TransientStorageError, local_copy, store_preview
+from photos.tasks import run_qc
+from properties.events import property_audience
+from properties.models import Property
+from propflow.realtime.broadcast import broadcast_on_commit
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    fields: dict[str, Any]
+    preview_jpeg: bytes | None = None
+
+
+def photo_run_qc(*, photo_id: UUID | str) -> Photo | None:
+    """Runs QC on a photo once: returns it checked, or None when there was nothing to do.
+
+    Claims the photo (PENDING, or RUNNING abandoned for PHOTO_QC_STUCK_SECONDS) with a
+    conditional update, so that repeated or concurrent runs do the work once. Copies the original
+    out of storage, analyses it on a draft-scaled preview (never decoding full resolution where
+    the format allows), runs the checks and records the header's facts, the checks and the
+    verdict; ERROR with the reason when the file cannot be read. When storage fails, releases
+    the claim and raises TransientStorageError.
+
+    Side effects: the preview (without EXIF) is written beside the original; the row is updated;
+    after commit, ``photo.qc_completed`` is broadcast.
+    """
+    claimed_at = _claim(photo_id)
+    if claimed_at is None:
+        return None
+    photo = Photo.objects.select_related("property").filter(pk=photo_id).first()
+    if photo is None:  # its draft was deleted since
+        return None
+    try:
+        with local_copy(photo.file.name or "") as local:
+            outcome = _analysed(photo, local)
+        preview_name = store_preview(photo, outcome.preview_jpeg)
+    except TransientStorageError:
+        _release(photo_id, claimed_at)
+        raise
+    return _record(photo_id, claimed_at, outcome, preview_name)
+
+
+def _claim(photo_id: UUID | str) -> datetime | None:
+    now = timezone.now()
+    abandoned = now - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS)
+    claimed = (
+        Photo.objects.filter(pk=photo_id)
+        .filter(
+            Q(qc_status=QcStatus.PENDING)
+            | Q(qc_status=QcStatus.RUNNING, qc_started_at__lt=abandoned)
+        )
+        .update(qc_status=QcStatus.RUNNING, qc_started_at=now, updated_at=now)
+    )
+    return now if claimed else None
+
+
+def _release(photo_id: UUID | str, claimed_at: datetime) -> None:
+    Photo.objects.filter(pk=photo_id, qc_status=QcStatus.RUNNING, qc_started_at=claimed_at).update(
+        qc_status=QcStatus.PENDING, qc_started_at=None, updated_at=timezone.now()
+    )
+
+
+def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
+    if local is None:
+        return _error_outcome("the original file is missing from storage")
+    try:
+        analysis = analyse(local, max_pixels=settings.PHOTO_MAX_PIXELS)
+    except UnreadableImageError as error:
+        return _error_outcome(str(error))
+    except Exception as error:
+        # Decoders of untrusted files raise more than they document; such a file must end in
+        # ERROR rather than fail the task and be re-queued by the sweep for ever.
+        logger.exception("photo analysis failed", extra={"photo_id": str(photo.pk)})
+        return _error_outcome(f"the image could not be processed ({type(error).__name__})")
+
+    metadata = analysis.metadata
+    property = photo.property
+    checks = run_checks(
+        metadata=metadata,
+        property_lat=property.latitude,
+        property_lon=property.longitude,
+        window_start=_capture_window_start(photo),
+        uploaded_at=photo.created_at,
+        sha256=photo.sha256,
+        dhash=analysis.dhash,
+        candidates=_duplicate_candidates(photo),
+        sharpness=analysis.sharpness,
+        time_zone=settings.PROPERTY_TIME_ZONE,
+        thresholds=qc_thresholds(),
+    )
+    gps = metadata.gps
+    fields = {
+        "width": metadata.width,
+        "height": metadata.height,
+        # The columns hold 100 characters; a hostile header may hold more.
+        "make": metadata.make[:100],
+        "model": metadata.model[:100],
+        "taken_at": metadata.taken_at or "",
+        "taken_at_offset": metadata.offset or "",
+        "gps_lat": gps.lat if gps else None,
+        "gps_lon": gps.lon if gps else None,
+        "gps_alt": gps.alt if gps else None,
+        "gps_accuracy_m": gps.accuracy_m if gps else None,
+        "distance_km": _distance_km(gps, property),
+        "dhash": dhash_to_hex(analysis.dhash),
+        "qc_checks": [check.as_dict() for check in checks],
+        "qc_status": QcStatus(overall_status(checks)),
+        "qc_error": "",
+    }
+    return _Outcome(fields=fields, preview_jpeg=analysis.preview.jpeg)
+
+
+def _error_outcome(reason: str) -> _Outcome:
+    return _Outcome(fields={"qc_status": QcStatus.ERROR, "qc_error": reason, "qc_checks": []})
+
+
+def _capture_window_start(photo: Photo) -> datetime:
+    """When the visit began: the current assignment for an agent's photo, the property's
+    creation for its owner's."""
+    property = photo.property
+    if photo.uploaded_by_id == property.owner_id or property.assigned_at is None:
+        return property.created_at
+    return property.assigned_at
+
+
+def _duplicate_candidates(photo: Photo) -> list[DuplicateCandidate]:
+    """Every other photo with the same bytes or with a picture hash to compare with."""
+    rows = (
+        Photo.objects.exclude(pk=photo.pk)
+        .filter(Q(sha256=photo.sha256) | ~Q(dhash=""))
+        .values_list("sha256", "dhash", "property_id")
+    )
+    return [
+        DuplicateCandidate(
+            sha256=sha256,
+            dhash=dhash_from_hex(dhash) if dhash else None,
+            same_property=property_id == photo.property_id,
+        )
+        for sha256, dhash, property_id in rows.iterator(chunk_size=2000)
+    ]
+
+
+def _distance_km(gps: GpsFix | None, property: Property) -> float | None:
+    if gps is None or property.latitude is None or property.longitude is None:
+        return None
+    return haversine_km(gps.lat, gps.lon, property.latitude, property.longitude)
+
+
+def _record(
+    photo_id: UUID | str, claimed_at: datetime, outcome: _Outcome, preview_name: str
+) -> Photo | None:
+    with transaction.atomic():
+        photo = (
+            Photo.objects.select_for_update(of=("self",))
+            .select_related("property")
+            .filter(pk=photo_id, qc_status=QcStatus.RUNNING, qc_started_at=claimed_at)
+            .first()
+        )
+        if photo is None:
+            # This run was taken for abandoned and another one has the claim now.
+            return None
+        for name, value in outcome.fields.items():
+            setattr(photo, name, value)
+        photo.preview.name = preview_name
+        photo.processed_at = timezone.now()
+        photo.save(
+            update_fields=[*outcome.fields, "preview", "processed_at", "updated_at"],
+        )
+        broadcast_on_commit(property_audience(photo.property), qc_completed_payload(photo))
+    logger.info("photo checked", extra={"photo_id": str(photo.pk), "qc_status": photo.qc_status})
+    return photo
+
+
+def photo_qc_requeue_stuck() -> list[UUID]:
+    """Queues QC again for photos left PENDING or RUNNING for PHOTO_QC_STUCK_SECONDS (a lost
+    message, a killed worker, storage down beyond the task's retries); returns their ids.
+
+    Side effects: touches each photo's ``updated_at`` (so that the next sweep waits as long
+    again) and queues ``photos.run_qc`` for each, at most SWEEP_BATCH per run.
+    """
+    now = timezone.now()
+    stuck_since = now - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS)
+    photo_ids = list(
+        Photo.objects.filter(
+            qc_status__in=(QcStatus.PENDING, QcStatus.RUNNING), updated_at__lt=stuck_since
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if not photo_ids:
+        return []
+    Photo.objects.filter(pk__in=photo_ids).update(updated_at=now)
+    logger.warning("re-queueing QC of %d stuck photos", len(photo_ids))
+    for photo_id in photo_ids:
+        run_qc.delay(photo_id=str(photo_id))
+    return photo_ids

@@ -1,0 +1,98 @@
+"""A reviewer's decision on a photo."""
+
+import logging
+from enum import StrEnum
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tasks import send_sms_task
+from photos.events import reviewed_payload
+from photos.models import Photo, ReviewStatus
+from photos.selectors import photo_get_for
+from properties.events import property_audience
+from properties.models import Property, Status
+from properties.selectors import property_get_for
+from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
+from propflow.realtime.broadcast import broadcast_on_commit
+
+logger = logging.getLogger(__name__)
+
+# A closed case's evidence is frozen.
+REVIEWABLE_STATUSES = frozenset(Status) - {Status.VALUED, Status.REJECTED, Status.CANCELLED}
+
+
+class ReviewDecision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    RESHOOT = "reshoot"
+
+
+REVIEW_STATUS = {
+    ReviewDecision.APPROVE: ReviewStatus.APPROVED,
+    ReviewDecision.REJECT: ReviewStatus.REJECTED,
+    ReviewDecision.RESHOOT: ReviewStatus.RESHOOT,
+}
+
+
+@transaction.atomic
+def photo_review(
+    *, actor: User, photo_id: UUID | str, decision: ReviewDecision, reason: str = ""
+) -> Photo:
+    """A reviewer's decision on a photo: approve, reject (reason) or ask for a re-shoot (reason).
+
+    Staff only (404 for whoever cannot see the photo, 403 for the others who can); 409 once the
+    property is closed. The latest decision is kept on the photo with who made it and when; a
+    new decision replaces it.
+
+    Side effects: updates the row; after commit broadcasts ``photo.reviewed`` and, for a
+    re-shoot, texts the assigned agent (or the uploader when no agent is assigned).
+    """
+    photo = photo_get_for(user=actor, photo_id=photo_id)
+    # The property's lock orders this with its transitions: "complete" counts unrejected photos.
+    property = property_get_for(user=actor, property_id=photo.property_id, for_update=True)
+    photo = photo_get_for(user=actor, photo_id=photo_id, for_update=True)
+    if not actor.is_staff:
+        raise ForbiddenError("Only reviewers and admins may review photos.")
+    if property.status not in REVIEWABLE_STATUSES:
+        raise ConflictError(
+            f"The property is {property.status}: its photos can no longer be reviewed.",
+            current_status=property.status,
+        )
+    reason = reason.strip()
+    if decision != ReviewDecision.APPROVE and not reason:
+        raise InvalidInputError(f"A reason is required to {decision} a photo.", field="reason")
+
+    previous = photo.review_status
+    photo.review_status = REVIEW_STATUS[decision]
+    photo.review_reason = reason
+    photo.reviewed_by = actor
+    photo.reviewed_at = timezone.now()
+    photo.save(
+        update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at", "updated_at"]
+    )
+    broadcast_on_commit(property_audience(photo.property), reviewed_payload(photo))
+    if decision == ReviewDecision.RESHOOT:
+        _ask_for_reshoot(photo=photo, property=property, reason=reason)
+    logger.info(
+        "photo reviewed",
+        extra={
+            "photo_id": str(photo.pk),
+            "decision": str(decision),
+            "previous_review_status": previous,
+            "actor_id": str(actor.pk),
+        },
+    )
+    return photo
+
+
+def _ask_for_reshoot(*, photo: Photo, property: Property, reason: str) -> None:
+    recipient = property.assigned_agent or photo.uploaded_by
+    body = (
+        f"PropFlow: please re-take the {photo.get_category_display().lower()} photo at "
+        f"{property.address}, {property.city}: {reason}"
+    )
+    # celery-types predates delay_on_commit (Celery 5.4).
+    send_sms_task.delay_on_commit(to=str(recipient.phone), body=body)  # type: ignore[attr-defined]
