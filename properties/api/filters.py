@@ -4,13 +4,14 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
 from rest_framework import filters
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from photos.models import Photo, QcStatus
+from photos.models import QcStatus
+from photos.selectors import properties_with_photo_in
 from properties.models import Property, PropertyType, Status
 from propflow.utc import as_utc
 
@@ -50,9 +51,7 @@ class PropertyFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped
     def filter_qc_status(
         self, queryset: QuerySet[Property], name: str, value: str
     ) -> QuerySet[Property]:
-        return queryset.filter(
-            Exists(Photo.objects.filter(property=OuterRef("pk"), qc_status=value))
-        )
+        return properties_with_photo_in(queryset, value)
 
 
 class StableOrderingFilter(filters.OrderingFilter):
