@@ -4,7 +4,8 @@ history and its workflow buttons.
 Every status change made here goes through ``properties.services.property_transition``, the
 same service as the API's; a refusal is shown as the admin's error message with nothing changed.
 The pieces: queue.py (the queue's page), filters.py, inlines.py (a property's photos and
-history), forms.py and views.py (the workflow's pages), export.py (the CSV).
+history), forms.py and views.py (the workflow's pages), export.py (the CSV), and
+intermediate_page.py (a bulk action's page, the photo admin's too).
 """
 
 from functools import partial
@@ -31,6 +32,7 @@ from properties.selectors import properties_visible_to, properties_with_overdue_
 if TYPE_CHECKING:
     from properties.admin.queue import QueueRow
 
+# The paginator too: the property list's benchmark measures it.
 __all__ = ["EstimatedCountPaginator", "PropertyAdmin"]
 
 
