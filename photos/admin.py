@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -25,6 +24,7 @@ from photos.selectors import (
     photos_with_check,
 )
 from photos.services import ReviewDecision, photo_review
+from properties.admin.intermediate_page import ask_then_apply
 from propflow.errors import DomainError
 
 
@@ -172,21 +172,18 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
         self, request: HttpRequest, photos: QuerySet[Photo], decision: ReviewDecision, title: str
     ) -> TemplateResponse | None:
         """Asks for the reason on a page of its own, then reviews with it."""
-        form = ReviewReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            self._review(request, photos, decision, reason=form.cleaned_data["reason"])
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "explanation": REASON_EXPLANATIONS[decision],
-            "opts": self.opts,
-            "queryset": photos,
-            "form": form,
-            "action": request.POST.get("action", ""),
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/photos/photo/review_reason.html", context)
+        return ask_then_apply(
+            self,
+            request,
+            photos,
+            form_class=ReviewReasonForm,
+            apply=lambda form: self._review(
+                request, photos, decision, reason=form.cleaned_data["reason"]
+            ),
+            title=title,
+            template="admin/photos/photo/review_reason.html",
+            explanation=REASON_EXPLANATIONS[decision],
+        )
 
     def _review(
         self, request: HttpRequest, photos: QuerySet[Photo], decision: ReviewDecision, reason: str

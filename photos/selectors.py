@@ -2,19 +2,21 @@
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Literal
+from enum import StrEnum
+from typing import Any, Literal
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
 from accounts.models import User
 from photos.models import Photo, QcStatus, ReviewStatus
 from photos.qc import CHECK_NAMES, Thresholds
+from properties.models import Property
 from properties.selectors import properties_visible_to, property_get_for
 
 QC_SUMMARY_KEYS = ("pass", "warn", "fail", "error", "pending")
@@ -128,3 +130,68 @@ def photo_categories_missing(property_id: UUID) -> list[str]:
         .values_list("category", flat=True)
     )
     return [category for category in settings.PHOTO_REQUIRED_CATEGORIES if category not in present]
+
+
+def _photos_of_each_property(**conditions: Any) -> Exists:
+    """Whether the property of the outer query's row has photos that meet the conditions."""
+    return Exists(Photo.objects.filter(property=OuterRef("pk"), **conditions))
+
+
+def properties_with_photo_in(properties: QuerySet[Property], qc_status: str) -> QuerySet[Property]:
+    """The properties with at least one photo in this QC state."""
+    return properties.filter(_photos_of_each_property(qc_status=qc_status))
+
+
+class PropertyQcVerdict(StrEnum):
+    """What a property's photos' QC found, taken together: a failure needs a look first."""
+
+    FAIL = "fail"  # some photo failed
+    WARN = "warn"  # some photo warned
+    PASS = "pass"  # noqa: S105  (a verdict, not a password): every photo checked and passed
+    NONE = "none"  # no photos yet
+
+
+def properties_with_qc_verdict(
+    properties: QuerySet[Property], verdict: PropertyQcVerdict
+) -> QuerySet[Property]:
+    if verdict == PropertyQcVerdict.FAIL:
+        return properties_with_photo_in(properties, QcStatus.FAIL)
+    if verdict == PropertyQcVerdict.WARN:
+        return properties_with_photo_in(properties, QcStatus.WARN)
+    if verdict == PropertyQcVerdict.PASS:
+        # Every photo checked and passed: a pending one is not a pass yet.
+        return properties.filter(_photos_of_each_property()).exclude(
+            _photos_of_each_property(qc_status__in=[s for s in QcStatus if s != QcStatus.PASS])
+        )
+    return properties.exclude(_photos_of_each_property())
+
+
+def photo_map_data(property: Property) -> dict[str, Any]:
+    """What the property page's map draws: the property, the QC distance limit around it, and
+    every photo with a GPS position (one query)."""
+    photos = (
+        Photo.objects.filter(property=property, gps_lat__isnull=False, gps_lon__isnull=False)
+        .order_by("created_at")
+        .values_list("pk", "category", "qc_status", "gps_lat", "gps_lon", "distance_km")
+    )
+    return {
+        "property": (
+            None
+            if property.latitude is None or property.longitude is None
+            else {"lat": property.latitude, "lon": property.longitude, "label": str(property)}
+        ),
+        "radius_m": qc_thresholds().max_distance_km * 1000,
+        "tile_url": settings.LEAFLET_TILE_URL,
+        "attribution": settings.LEAFLET_TILE_ATTRIBUTION,
+        "photos": [
+            {
+                "id": str(pk),
+                "label": f"{category.title()} photo"
+                + ("" if distance_km is None else f", {distance_km:.2f} km away"),
+                "qc_status": qc_status,
+                "lat": lat,
+                "lon": lon,
+            }
+            for pk, category, qc_status, lat, lon, distance_km in photos
+        ],
+    }

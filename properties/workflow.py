@@ -59,6 +59,12 @@ TRANSITIONS: dict[Action, Transition] = {
     ),
 }
 
+# A property is still being worked on while some action can move it on: the terminal statuses
+# (valued, rejected, cancelled) are never overdue.
+OPEN_STATUSES = frozenset(
+    source for transition in TRANSITIONS.values() for source in transition.sources
+)
+
 
 def actions_from(status: str, actors: frozenset[Actor]) -> list[Action]:
     """The actions that these actors may take on a property in this status, in table order."""

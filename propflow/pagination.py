@@ -1,4 +1,3 @@
-from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -6,6 +5,8 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
+
+from propflow.utc import as_utc
 
 
 class CursorPage(CursorPagination):
@@ -53,21 +54,18 @@ class CursorPage(CursorPagination):
         return cursor._replace(position=position)
 
     def _utc_position(self, position: str) -> str:
-        """A timestamp position as the same instant in UTC, other positions as they are.
-
-        Python parses offsets up to ±23:59, PostgreSQL refuses those past ±15:59: a forged
-        cursor at ``2025-01-01T00:00:00-19:30`` was a 500.
-        """
+        """A timestamp position as the same instant in UTC (a forged cursor at
+        ``2025-01-01T00:00:00-19:30`` too), other positions as they are."""
         try:
             value = parse_datetime(position)
         except ValueError:
             value = None  # not a real date: the query's own validation refuses it (400)
         if value is None or value.tzinfo is None:
             return position
-        try:
-            return value.astimezone(UTC).isoformat()
-        except OverflowError as error:
-            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from error
+        utc = as_utc(value)
+        if utc is None:
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]})
+        return utc.isoformat()
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

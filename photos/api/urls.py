@@ -1,7 +1,7 @@
 from django.urls import re_path
 
-from photos.api.views import UUID_PATTERN, PhotoFileView, PhotoViewSet, PropertyPhotosView
-from propflow.routers import OptionalSlashRouter
+from photos.api.views import PhotoFileView, PhotoViewSet, PropertyPhotosView
+from propflow.routers import UUID_PATTERN, OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("photos", PhotoViewSet, basename="photo")

@@ -40,8 +40,8 @@ from photos.services import (
 from propflow.errors import InvalidInputError
 from propflow.openapi import error_responses
 from propflow.pagination import CursorPage
+from propflow.routers import UUID_PATTERN
 
-UUID_PATTERN = "[0-9a-fA-F-]{36}"
 IDEMPOTENCY_KEY_MAX_LENGTH = 128  # Photo.idempotency_key
 # Room for the multipart boundaries, part headers and the category field around the file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

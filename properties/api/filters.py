@@ -1,32 +1,32 @@
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
 from rest_framework import filters
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from photos.models import Photo, QcStatus
+from photos.models import QcStatus
+from photos.selectors import properties_with_photo_in
 from properties.models import Property, PropertyType, Status
+from propflow.utc import as_utc
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):  # type: ignore[misc]  # untyped library
-    """An ISO 8601 instant, as UTC: Python takes offsets up to ±23:59, PostgreSQL refuses
-    those past ±15:59 (a 500 for ``created_after=2025-01-01T00:00:00-19:30``)."""
+    """An ISO 8601 instant, as UTC (``created_after=2025-01-01T00:00:00-19:30`` too)."""
 
     def clean(self, value: Any) -> datetime | None:
         cleaned: datetime | None = super().clean(value)
         if cleaned is None:
             return None
-        try:
-            return cleaned.astimezone(UTC)
-        except OverflowError as error:  # year 1 east of UTC, year 9999 west of it
-            message = "Enter a date and time from year 1 to 9999 in UTC."
-            raise forms.ValidationError(message) from error
+        utc = as_utc(cleaned)
+        if utc is None:
+            raise forms.ValidationError("Enter a date and time from year 1 to 9999 in UTC.")
+        return utc
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
@@ -51,9 +51,7 @@ class PropertyFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped
     def filter_qc_status(
         self, queryset: QuerySet[Property], name: str, value: str
     ) -> QuerySet[Property]:
-        return queryset.filter(
-            Exists(Photo.objects.filter(property=OuterRef("pk"), qc_status=value))
-        )
+        return properties_with_photo_in(queryset, value)
 
 
 class StableOrderingFilter(filters.OrderingFilter):

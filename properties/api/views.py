@@ -26,6 +26,7 @@ from properties.selectors import properties_visible_to, property_get_for, proper
 from properties.workflow import Action
 from propflow.openapi import error_responses
 from propflow.pagination import CursorPage
+from propflow.routers import UUID_PATTERN
 
 ViewMethod = TypeVar("ViewMethod", bound=Callable[..., Response])
 
@@ -61,7 +62,7 @@ class PropertyViewSet(viewsets.GenericViewSet[Property]):
     # field with many ties (city, status) DRF's offset within the tie skips rows going back.
     ordering_fields = ("created_at", "updated_at")
     ordering = ("-created_at", "-id")
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATTERN
     serializer_class = PropertyOutputSerializer
     queryset = Property.objects.none()  # for the schema; requests use get_queryset
 
