@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -89,21 +89,50 @@ async def _token_user(raw_token: str) -> tuple[User | None, float | None, str | 
     return user, float(token["exp"]), None
 
 
+# What browsers send for each scheme they open a WebSocket from.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]
+
+
 def origin_allowed(scope: Scope) -> bool:
-    """True without an Origin header (not a browser), for an origin of one of ALLOWED_HOSTS
-    (the admin's own pages), or for one listed in WEBSOCKET_ALLOWED_ORIGINS."""
+    """True without an Origin header (not a browser), for the socket's own origin (a page served
+    by this server: the socket's scheme, and its Host, port included, one of ALLOWED_HOSTS), or
+    for one of WEBSOCKET_ALLOWED_ORIGINS. Scheme, host and port must all match."""
     origin = _header(scope, b"origin")
     if origin is None:
         return True
-    if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
-        return True
-    parsed = urlsplit(origin)
-    hostname = parsed.hostname
-    if parsed.scheme not in ("http", "https") or not hostname:
+    page = _origin(origin)
+    if page is None:
         return False
-    # ALLOWED_HOSTS writes IPv6 addresses in brackets, as a Host header does.
-    host = f"[{hostname}]" if ":" in hostname else hostname
-    return validate_host(host, settings.ALLOWED_HOSTS)
+    if page == _own_origin(scope):
+        return True
+    return page in {_origin(allowed) for allowed in settings.WEBSOCKET_ALLOWED_ORIGINS}
+
+
+def _origin(origin: str) -> Origin | None:
+    """Scheme, host and port (the scheme's default when not written) of an http(s) origin; None
+    for anything else ("null", another scheme, a path)."""
+    try:
+        parsed = urlsplit(origin)
+        port = parsed.port
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        return None
+    if parsed.scheme not in DEFAULT_PORTS or not parsed.hostname or parsed.path or parsed.query:
+        return None
+    return parsed.scheme, parsed.hostname, port or DEFAULT_PORTS[parsed.scheme]
+
+
+def _own_origin(scope: Scope) -> Origin | None:
+    """The origin of this server's own pages, as the browser reached it: the Host header and the
+    scheme (``wss`` behind a TLS proxy, from its X-Forwarded-Proto, for ``--proxy-headers``)."""
+    host = _header(scope, b"host")
+    if host is None:
+        return None
+    domain, _ = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+    return _origin(f"{scheme}://{host}")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -129,9 +129,10 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- WebSockets (/ws/events/) ----------------------------------------------------------------
-# Browser pages on other origins that may open the events socket (the API's CORS origins by
-# default); pages served from one of ALLOWED_HOSTS may always. Clients that send no Origin (phone
-# apps) are not browsers and need no such check: their token is the credential.
+# Browser pages on other origins that may open the events socket, as full origins
+# (scheme://host[:port], the API's CORS origins by default); a page served by this server (the
+# socket's own scheme and Host, one of ALLOWED_HOSTS) may always. Clients that send no Origin
+# (phone apps) are not browsers and need no such check: their token is the credential.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=CORS_ALLOWED_ORIGINS)
 # Listeners only ever send a ping: anything larger or faster is misuse, and the socket closes.
 WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=4096)
