@@ -129,14 +129,23 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- WebSockets (/ws/events/) ----------------------------------------------------------------
-# Browser pages on other origins that may open the events socket (the API's CORS origins by
-# default); pages served from one of ALLOWED_HOSTS may always. Clients that send no Origin (phone
-# apps) are not browsers and need no such check: their token is the credential.
+# Browser pages on other origins that may open the events socket, as full origins
+# (scheme://host[:port], the API's CORS origins by default); a page served by this server (the
+# socket's own scheme and Host, one of ALLOWED_HOSTS) may always. Clients that send no Origin
+# (phone apps) are not browsers and need no such check: their token is the credential.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=CORS_ALLOWED_ORIGINS)
 # Listeners only ever send a ping: anything larger or faster is misuse, and the socket closes.
 WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=4096)
 WEBSOCKET_MESSAGES_PER_SECOND = env.float("WEBSOCKET_MESSAGES_PER_SECOND", default=5.0)
 WEBSOCKET_MESSAGE_BURST = env.int("WEBSOCKET_MESSAGE_BURST", default=20)
+# An open socket's listener is re-checked this often (a query or two per socket): a
+# session that ended or a user deactivated or moved in or out of staff closes it with 4401.
+WEBSOCKET_SESSION_RECHECK_SECONDS = env.float("WEBSOCKET_SESSION_RECHECK_SECONDS", default=60.0)
+if WEBSOCKET_SESSION_RECHECK_SECONDS <= 0:
+    raise ImproperlyConfigured("WEBSOCKET_SESSION_RECHECK_SECONDS must be positive.")
+# A session's socket closes (4401) after this long, however valid the session: a workday.
+# A token's socket closes when the token expires (JWT_ACCESS_MINUTES).
+WEBSOCKET_SESSION_MAX_SECONDS = env.int("WEBSOCKET_SESSION_MAX_SECONDS", default=12 * 60 * 60)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -1,21 +1,26 @@
 """Who is on the other end of an events WebSocket, and whether the socket may stay open.
 
 The ASGI middleware here authenticates; the consumer (``propflow.realtime.consumers``) decides
-in its ``connect()`` with ``refusal()``. Settings are read per connection, never at import, so
-that a changed ``ALLOWED_HOSTS`` or origin list takes effect without re-importing ``asgi.py``.
-The user is whatever ``AUTH_USER_MODEL`` is, found by simplejwt's ``JWTAuthentication``.
+in its ``connect()`` with ``refusal()``, and while the socket is open asks
+``listener_revocation()`` every WEBSOCKET_SESSION_RECHECK_SECONDS. Settings are read per
+connection, never at import, so that a changed ``ALLOWED_HOSTS`` or origin list takes effect
+without re-importing ``asgi.py``. The user is whatever ``AUTH_USER_MODEL`` is.
 """
 
 import time
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -27,21 +32,25 @@ Send = Callable[[dict[str, Any]], Any]
 Application = Callable[[Scope, Receive, Send], Any]
 
 # Close codes. 4000-4999 are the application's own (RFC 6455, 7.4.2): these mirror HTTP.
-CLOSE_UNAUTHENTICATED = 4401  # no, bad or expired token; inactive user; token expired while open
+# no, bad or expired token; inactive user; token expired, session ended or role lost while open
+CLOSE_UNAUTHENTICATED = 4401
 CLOSE_ORIGIN_FORBIDDEN = 4403  # a browser page of an origin that may not listen
 CLOSE_TOO_MANY_MESSAGES = 4429  # more messages than the token bucket allows
 CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455's own code for a message over the size limit
+CLOSE_INTERNAL_ERROR = 1011  # RFC 6455's own: the server could not re-check the listener
 
 
 class TokenAuthMiddleware:
-    """ASGI middleware for the events WebSocket: sets ``scope["user"]`` and
-    ``scope["auth_expires_at"]`` (epoch seconds, or None) and ``scope["auth_refused"]`` (why
-    nobody was authenticated, for the log; never the token).
+    """ASGI middleware for the events WebSocket: sets ``scope["user"]``,
+    ``scope["auth_expires_at"]`` (epoch seconds, or None), ``scope["auth_session_key"]`` (the
+    session a session's socket listens with, or None) and ``scope["auth_refused"]`` (why nobody
+    was authenticated, for the log; never the token).
 
     With a ``token`` query parameter, the user is the active owner of that access JWT (one
-    database query), whatever session cookie came along. Without one, the session user that
-    channels' ``AuthMiddlewareStack`` (outside this one) found is kept only when staff: the
-    admin's pages listen with their session. Anyone else is ``AnonymousUser``.
+    database query), whatever session cookie came along, until the token expires. Without one,
+    the session user that channels' ``AuthMiddlewareStack`` (outside this one) found is kept only
+    when staff: the admin's pages listen with their session, for at most
+    WEBSOCKET_SESSION_MAX_SECONDS. Anyone else is ``AnonymousUser``.
     """
 
     def __init__(self, inner: Application) -> None:
@@ -49,6 +58,7 @@ class TokenAuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         scope = dict(scope)
+        scope["auth_session_key"] = None
         raw_token = _query_token(scope)
         if raw_token is None:
             session_user = scope.get("user")
@@ -60,6 +70,9 @@ class TokenAuthMiddleware:
                 scope["auth_refused"] = "no token"
             scope["user"] = session_user if is_staff_session else AnonymousUser()
             scope["auth_expires_at"] = None
+            if is_staff_session:
+                scope["auth_session_key"] = scope["session"].session_key
+                scope["auth_expires_at"] = time.time() + settings.WEBSOCKET_SESSION_MAX_SECONDS
         else:
             user, expires_at, refused = await _token_user(raw_token)
             scope["user"] = user or AnonymousUser()
@@ -89,21 +102,77 @@ async def _token_user(raw_token: str) -> tuple[AbstractBaseUser | None, float | 
     return user, float(token["exp"]), None
 
 
+async def listener_revocation(scope: Scope) -> str | None:
+    """Why the socket's user may no longer hear what it joined for, or None while it may: the
+    session ended (logout, expiry, password change) or the user is gone or inactive, or the user
+    gained or lost the staff role the socket's groups were chosen by. One trip to the database
+    thread: the user's row for a token's socket; for a session's, the session (a query on the
+    database backend) and its user's row, with Django's own session-hash check."""
+    user = scope["user"]
+    session_key = scope["auth_session_key"]
+    if session_key is None:
+        current = await database_sync_to_async(_active_user)(user.pk)
+        if current is None:
+            return "user inactive or deleted"
+    else:
+        # A fresh read: the scope's own session object caches what it read at connect.
+        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        current = await get_user({"session": session})
+        if current.pk != user.pk:
+            return "session ended"
+    if current.is_staff != user.is_staff:
+        return "staff role changed"
+    return None
+
+
+def _active_user(user_id: UUID) -> AbstractBaseUser | None:
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+# What browsers send for each scheme they open a WebSocket from.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]
+
+
 def origin_allowed(scope: Scope) -> bool:
-    """True without an Origin header (not a browser), for an origin of one of ALLOWED_HOSTS
-    (the admin's own pages), or for one listed in WEBSOCKET_ALLOWED_ORIGINS."""
+    """True without an Origin header (not a browser), for the socket's own origin (a page served
+    by this server: the socket's scheme, and its Host, port included, one of ALLOWED_HOSTS), or
+    for one of WEBSOCKET_ALLOWED_ORIGINS. Scheme, host and port must all match."""
     origin = _header(scope, b"origin")
     if origin is None:
         return True
-    if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
-        return True
-    parsed = urlsplit(origin)
-    hostname = parsed.hostname
-    if parsed.scheme not in ("http", "https") or not hostname:
+    page = _origin(origin)
+    if page is None:
         return False
-    # ALLOWED_HOSTS writes IPv6 addresses in brackets, as a Host header does.
-    host = f"[{hostname}]" if ":" in hostname else hostname
-    return validate_host(host, settings.ALLOWED_HOSTS)
+    if page == _own_origin(scope):
+        return True
+    return page in {_origin(allowed) for allowed in settings.WEBSOCKET_ALLOWED_ORIGINS}
+
+
+def _origin(origin: str) -> Origin | None:
+    """Scheme, host and port (the scheme's default when not written) of an http(s) origin; None
+    for anything else ("null", another scheme, a path)."""
+    try:
+        parsed = urlsplit(origin)
+        port = parsed.port
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        return None
+    if parsed.scheme not in DEFAULT_PORTS or not parsed.hostname or parsed.path or parsed.query:
+        return None
+    return parsed.scheme, parsed.hostname, port or DEFAULT_PORTS[parsed.scheme]
+
+
+def _own_origin(scope: Scope) -> Origin | None:
+    """The origin of this server's own pages, as the browser reached it: the Host header and the
+    scheme (``wss`` behind a TLS proxy, from its X-Forwarded-Proto, for ``--proxy-headers``)."""
+    host = _header(scope, b"host")
+    if host is None:
+        return None
+    domain, _ = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+    return _origin(f"{scheme}://{host}")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -10,10 +10,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocke
 from django.conf import settings
 
 from propflow.realtime.auth import (
+    CLOSE_INTERNAL_ERROR,
     CLOSE_MESSAGE_TOO_BIG,
     CLOSE_TOO_MANY_MESSAGES,
     CLOSE_UNAUTHENTICATED,
     TokenBucket,
+    listener_revocation,
     refusal,
 )
 from propflow.realtime.broadcast import STAFF_GROUP, user_group
@@ -26,7 +28,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
 
     Side effects: on connect, refuses (accept, then close 4403 for a foreign Origin, 4401 without
     a valid user) or joins the user's group, and the staff group for staff, and schedules a close
-    (4401) at the access token's expiry. On disconnect, leaves the groups and cancels that close.
+    (4401) at the access token's expiry or the session socket's WEBSOCKET_SESSION_MAX_SECONDS.
+    Every WEBSOCKET_SESSION_RECHECK_SECONDS, re-checks the listener (``listener_revocation``,
+    one trip to the database thread) and closes 4401 once its session ended, its user is
+    inactive or gone, or the user's staff role changed; 1011 when the re-check itself fails. On
+    disconnect, leaves the groups and cancels that close and the re-checks.
     Answers ``{"action": "ping"}`` with ``{"type": "pong"}`` and anything else with
     ``{"type": "error", "detail": …}``; closes 1009 on a message over
     WEBSOCKET_MAX_MESSAGE_BYTES and 4429 when messages come faster than the token bucket
@@ -40,6 +46,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
         super().__init__(*args, **kwargs)
         self.closing = False
         self.expiry: asyncio.Task[None] | None = None
+        self.recheck: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self.max_message_bytes: int = settings.WEBSOCKET_MAX_MESSAGE_BYTES
@@ -68,16 +75,39 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
         expires_at = self.scope["auth_expires_at"]
         if expires_at is not None:
             self.expiry = asyncio.create_task(self.close_at(expires_at))
+        self.recheck = asyncio.create_task(
+            self.recheck_every(settings.WEBSOCKET_SESSION_RECHECK_SECONDS)
+        )
         logger.info("websocket connected", extra={"user_id": str(user.pk)})
 
     async def disconnect(self, code: int) -> None:
         # The groups in self.groups are left by channels itself.
         if self.expiry is not None:
             self.expiry.cancel()
+        if self.recheck is not None:
+            self.recheck.cancel()
 
     async def close_at(self, expires_at: float) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
-        await self.close_with(CLOSE_UNAUTHENTICATED, "token expired")
+        is_session_socket = self.scope["auth_session_key"] is not None
+        reason = "session socket lifetime over" if is_session_socket else "token expired"
+        await self.close_with(CLOSE_UNAUTHENTICATED, reason)
+
+    async def recheck_every(self, period: float) -> None:
+        while not self.closing:
+            await asyncio.sleep(period)
+            try:
+                revoked = await listener_revocation(self.scope)
+            except Exception:
+                # Fails closed: a listener that cannot be re-checked must not go on listening
+                # unchecked. The client reconnects, and is checked afresh.
+                logger.exception(
+                    "websocket re-check failed", extra={"user_id": str(self.scope["user"].pk)}
+                )
+                await self.close_with(CLOSE_INTERNAL_ERROR, "re-check failed")
+                return
+            if revoked is not None:
+                await self.close_with(CLOSE_UNAUTHENTICATED, revoked)
 
     async def close_with(self, code: int, reason: str) -> None:
         if self.closing:

@@ -147,13 +147,14 @@ async def test_it_refuses_a_foreign_origin(
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("origin", ["http://localhost:8000", "https://app.propflow.example"])
-async def test_it_accepts_an_origin_of_an_allowed_host_or_listed(
+async def test_it_accepts_its_own_origin_or_a_listed_one(
     cast: Cast, open_socket: OpenSocket, settings, origin: str
 ) -> None:
     settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://app.propflow.example"]
 
     communicator = await open_socket(
-        token=access_token(cast.owner), headers=[(b"origin", origin.encode())]
+        token=access_token(cast.owner),
+        headers=[(b"host", b"localhost:8000"), (b"origin", origin.encode())],
     )
     await communicator.send_json_to({"action": "ping"})
 
@@ -175,7 +176,11 @@ async def test_it_lets_a_staff_session_listen(
     open_socket: OpenSocket, reviewer_session: tuple[bytes, bytes]
 ) -> None:
     communicator = await open_socket(
-        headers=[reviewer_session, (b"origin", b"http://localhost:8000")]
+        headers=[
+            reviewer_session,
+            (b"host", b"localhost:8000"),
+            (b"origin", b"http://localhost:8000"),
+        ]
     )
 
     await communicator.send_json_to({"action": "ping"})
