@@ -118,3 +118,7 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} photo of {self.property}"
+
+    def camera_name(self) -> str:
+        """The camera as the file's EXIF names it ("Google Pixel 8"); "" when it names none."""
+        return " ".join(part for part in (self.make, self.model) if part)

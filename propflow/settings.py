@@ -15,6 +15,8 @@ from botocore.config import Config as BotocoreConfig
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from propflow.csp import url_source
+
 # Lets generic classes such as ModelAdmin[User] be subscripted at run time.
 django_stubs_ext.monkeypatch()
 
@@ -55,6 +57,8 @@ INSTALLED_APPS = [
     "django_celery_results",
     "channels",
     "phonenumber_field",
+    # Its templates and static files: the API docs page (propflow/templates, propflow/static).
+    "propflow",
     "accounts",
     "properties",
     "photos",
@@ -63,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "propflow.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "propflow.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,6 +201,8 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 
 S3_BUCKET = env.str("S3_BUCKET", default="")
+S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="")
+S3_REGION = env.str("S3_REGION", default="us-east-1")
 STORAGES: dict[str, dict[str, object]] = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -210,8 +217,8 @@ if S3_BUCKET:
             "bucket_name": S3_BUCKET,
             "access_key": env.str("AWS_ACCESS_KEY_ID"),
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY"),
-            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
-            "region_name": env.str("S3_REGION", default="us-east-1"),
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": S3_REGION,
             "default_acl": None,
             "file_overwrite": False,
             "querystring_auth": True,
@@ -315,6 +322,36 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# --- Content-Security-Policy: the admin and the API docs (propflow.csp) ----------------------
+# Scripts and styles only from our static files, never inline: Django's admin, Leaflet and the
+# docs page need nothing more. Images also from data: URLs (Swagger UI's icons), the map's tile
+# server, the S3 endpoint of the photos' signed URLs, and CONTENT_SECURITY_POLICY_IMG_SRC (say, a
+# CDN in front of the bucket). Everything else from this server only: the WebSocket too.
+CONTENT_SECURITY_POLICY_PATHS = ["/admin/", "/api/v1/docs"]
+if not S3_BUCKET:
+    _photo_sources = []
+elif S3_ENDPOINT_URL:
+    _photo_sources = [url_source(S3_ENDPOINT_URL)]
+else:
+    # boto3 signs us-east-1 URLs for the global endpoint and other regions' for their own.
+    _photo_sources = ["https://s3.amazonaws.com", f"https://s3.{S3_REGION}.amazonaws.com"]
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": [
+        "'self'",
+        "data:",
+        *([url_source(LEAFLET_TILE_URL)] if LEAFLET_TILE_URL else []),
+        *_photo_sources,
+        *env.list("CONTENT_SECURITY_POLICY_IMG_SRC", default=[]),
+    ],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 # --- Logging: one line per request and per task; JSON when DEBUG is off ---------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from propflow.health import health
 
@@ -15,6 +15,14 @@ urlpatterns = [
     path("api/v1/", include("properties.api.urls")),
     path("api/v1/", include("photos.api.urls")),
     re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves its init script from its own URL (?script), not inline: the docs'
+    # Content-Security-Policy allows no inline script (propflow.csp).
+    re_path(
+        r"^api/v1/docs/?$",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", template_name="propflow/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -46,7 +46,7 @@ class PhotoInline(ReadOnlyInline):
     which each row links to."""
 
     model = Photo
-    fields = ("thumbnail", "category", "qc_status", "checks", "review_status")
+    fields = ("thumbnail", "category", "camera", "qc_status", "checks", "review_status")
     readonly_fields = fields
     show_change_link = True
     # A grid of cards rather than a table: the previews are what a reviewer looks at.
@@ -69,6 +69,10 @@ class PhotoInline(ReadOnlyInline):
             f"Open the original {photo.get_category_display().lower()} photo",
             url,
         )
+
+    @admin.display(description="camera")
+    def camera(self, photo: Photo) -> str:
+        return photo.camera_name() or "—"
 
     @admin.display(description="QC checks")
     def checks(self, photo: Photo) -> SafeString:

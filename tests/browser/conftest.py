@@ -120,15 +120,37 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+# Each page reports what its Content-Security-Policy blocked (the binding is Playwright's, so the
+# policy does not block the report itself).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${event.documentURI}`
+  );
+});
+"""
+
+
 @pytest.fixture
-def page(browser: Any, server: Server) -> Iterator[Any]:
+def csp_violations() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, server: Server, csp_violations: list[str]) -> Iterator[Any]:
+    """A fresh browser context; every test's pages must run without a CSP violation."""
     context = browser.new_context(
         base_url=server.base_url, accept_downloads=True, viewport={"width": 1680, "height": 1000}
     )
     context.set_default_timeout(15_000)
+    context.expose_binding(
+        "reportCspViolation", lambda source, violation: csp_violations.append(violation)
+    )
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     yield page
     context.close()
+    assert csp_violations == []
 
 
 def sign_in(page: Any, phone: str, password: str = PASSWORD) -> None:
@@ -158,13 +180,21 @@ def agent(server: Server) -> ApiUser:
     return ApiUser(server.base_url, server.data_dir / "sms", AGENT_PHONE)
 
 
-def photo_at(property: dict[str, Any]) -> bytes:
+def photo_at(
+    property: dict[str, Any],
+    *,
+    seed: int = 7,
+    shift: tuple[float, float] = (0.0, 0.0),
+    make: str = "Google",
+    model: str = "Pixel 8",
+) -> bytes:
+    """A phone photo taken now at the property's position, moved by `shift` degrees."""
     taken_at = datetime.now(ZoneInfo("Asia/Kolkata")).strftime("%Y-%m-%dT%H:%M:%S")
     return make_jpeg(
-        seed=7,
-        gps=(float(property["latitude"]), float(property["longitude"])),
+        seed=seed,
+        gps=(float(property["latitude"]) + shift[0], float(property["longitude"]) + shift[1]),
         taken_at=taken_at,
         offset="+05:30",
-        make="Google",
-        model="Pixel 8",
+        make=make,
+        model=model,
     )

@@ -685,6 +685,35 @@ def test_the_page_s_map_has_the_property_its_photos_and_the_qc_radius(
     assert f'data-property-id="{property.pk}"' in html
 
 
+def test_the_map_and_the_photo_cards_name_the_camera(cast: Cast) -> None:
+    property = property_in(Status.IN_REVIEW, cast=cast, latitude=18.5, longitude=73.8)
+    PhotoFactory.create(
+        property=property,
+        category=Category.FRONT,
+        gps_lat=18.501,
+        gps_lon=73.8,
+        distance_km=0.11,
+        make="Google",
+        model="Pixel 8",
+        uploaded_by=cast.assigned_agent,
+    )
+    PhotoFactory.create(
+        property=property,
+        category=Category.KITCHEN,
+        gps_lat=18.502,
+        gps_lon=73.8,
+        uploaded_by=cast.assigned_agent,
+    )
+
+    response = _signed_in(cast.reviewer).get(_change_url(property))
+
+    labels = [photo["label"] for photo in response.context["map_data"]["photos"]]
+    assert labels == ["Front photo, Google Pixel 8, 0.11 km away", "Kitchen photo"]
+    html = response.content.decode()
+    assert '<span class="photo-label">Camera:</span> Google Pixel 8</div>' in html
+    assert '<span class="photo-label">Camera:</span> —</div>' in html
+
+
 def test_the_map_data_is_escaped_for_the_page(cast: Cast) -> None:
     property = property_in(
         Status.IN_REVIEW, cast=cast, address="</script><script>alert(1)</script>"

@@ -1,9 +1,20 @@
 // The property page's map (Leaflet, from xstatic-leaflet): the property, the QC distance limit
 // around it, and each photo's GPS position coloured by its QC result. Drawn as vectors, so it
 // shows even when the tile server (LEAFLET_TILE_URL) cannot be reached.
+//
+// Every label is text (addresses come from clients, camera names from files): Leaflet writes a
+// string tooltip with innerHTML, so tooltips get DOM text nodes, and the attribution, which
+// Leaflet only takes as HTML, is escaped.
 "use strict";
 (function () {
   var COLOURS = { PASS: "#2e7d32", WARN: "#ef6c00", FAIL: "#c62828", ERROR: "#6a1b9a" };
+  var HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+  function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, function (character) {
+      return HTML_ESCAPES[character];
+    });
+  }
 
   function draw() {
     var container = document.getElementById("property-map");
@@ -14,7 +25,8 @@
     var centre = [data.property.lat, data.property.lon];
     var map = L.map(container, { scrollWheelZoom: false }).setView(centre, 15);
     if (data.tile_url) {
-      L.tileLayer(data.tile_url, { maxZoom: 19, attribution: data.attribution }).addTo(map);
+      var attribution = escapeHtml(data.attribution);
+      L.tileLayer(data.tile_url, { maxZoom: 19, attribution: attribution }).addTo(map);
     }
     var limit = L.circle(centre, {
       radius: data.radius_m,
@@ -32,7 +44,7 @@
       fillOpacity: 1,
       weight: 3,
     })
-      .bindTooltip(data.property.label)
+      .bindTooltip(document.createTextNode(data.property.label))
       .addTo(map);
     var bounds = limit.getBounds();
     data.photos.forEach(function (photo) {
@@ -45,7 +57,7 @@
         fillOpacity: 0.9,
         weight: 1,
       })
-        .bindTooltip(photo.label)
+        .bindTooltip(document.createTextNode(photo.label))
         .addTo(map);
       bounds.extend([photo.lat, photo.lon]);
     });
