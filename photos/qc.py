@@ -206,7 +206,8 @@ def check_capture_time(
             "fail",
             f"{shown}, {_duration(age)} before the upload (limit {thresholds.max_age_hours:g} h)",
         )
-    if taken < window_start:
+    # Capture times have whole seconds: a photo taken in the second the window opened is in it.
+    if taken < window_start.replace(microsecond=0):
         return CheckResult(
             "capture_time",
             "fail",

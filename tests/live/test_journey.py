@@ -1,7 +1,6 @@
 """The whole inspection, as the people involved live it, against the running processes over
 HTTP and WebSocket only: nothing in between is called in-process."""
 
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -69,11 +68,6 @@ def verdicts(event: Event) -> dict[str, str]:
     return {check["name"]: check["result"] for check in event["checks"]}
 
 
-def wait_next_second() -> None:
-    """Camera times have whole seconds: a photo must not look older than the assignment."""
-    time.sleep(1.05 - (time.time() % 1))
-
-
 def test_an_inspection_from_sign_in_to_valuation(live: LiveStack) -> None:
     client = ApiUser(live.base_url, live.sms_dir, "+919811100001")
     reviewer = ApiUser(live.base_url, live.sms_dir, live.reviewer_phone)
@@ -120,7 +114,6 @@ def run_the_journey(
     listeners["agent"].wait_for(status_changed(home["id"], "ASSIGNED"))
     agent.ok("POST", f"/api/v1/properties/{home['id']}/accept/", json={})
     listeners["client"].wait_for(status_changed(home["id"], "INSPECTING"))
-    wait_next_second()
 
     # The agent uploads: one at the property, one 11 km away, one without GPS, one reused.
     near = upload(agent, home["id"], photo_taken_now(1, (PUNE[0] + 0.0008, PUNE[1])), "FRONT")

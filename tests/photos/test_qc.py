@@ -215,6 +215,23 @@ def test_it_fails_a_photo_older_than_the_age_limit():
     )
 
 
+def test_a_photo_taken_in_the_second_the_window_opened_is_inside_it():
+    # Cameras write whole seconds; the assignment's start has microseconds.
+    opened = datetime(2024, 5, 10, 9, 0, 0, 600_000, tzinfo=IST)
+
+    def check(taken_at):
+        return check_capture_time(
+            taken_at,
+            "+05:30",
+            time_zone="Asia/Kolkata",
+            window_start=opened,
+            uploaded_at=UPLOADED_AT,
+            thresholds=THRESHOLDS,
+        ).result
+
+    assert (check("2024-05-10T09:00:00"), check("2024-05-10T08:59:59")) == ("pass", "fail")
+
+
 def test_it_warns_without_a_capture_time():
     assert _capture(None) == CheckResult("capture_time", "warn", "no capture time in the photo")
 
