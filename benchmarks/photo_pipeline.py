@@ -27,7 +27,7 @@ from PIL import Image
 from photos import qc
 from photos.exif import read_metadata
 from photos.imaging import analyse, dhash
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 T = TypeVar("T")
 

@@ -37,8 +37,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from benchmarks.stats import percentile
-from tests.live.clients import ApiUser
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
+from tests.support.live_clients import ApiUser
 
 PROPERTY = (18.5362, 73.8940)  # Pune
 IST = ZoneInfo("Asia/Kolkata")

@@ -22,7 +22,7 @@ from properties.models import Property, Status
 from propflow.events import STAFF_GROUP
 from tests.conftest import authenticated_client
 from tests.factories import PropertyFactory, UserFactory
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 ROLES = (
     "anonymous",

@@ -30,7 +30,7 @@ from tests.photos.conftest import (
     stored_files,
     uploaded,
 )
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 pytestmark = pytest.mark.django_db
 

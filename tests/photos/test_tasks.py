@@ -14,7 +14,7 @@ from photos.services import TransientStorageError
 from photos.tasks import requeue_stuck, run_qc
 from tests.factories import PropertyFactory
 from tests.photos.conftest import ALL_PASS, phone_jpeg, results, upload, uploaded
-from tests.photos.images import corpus_bytes, corpus_params
+from tests.support.images import corpus_bytes, corpus_params
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from tests.photos.conftest import (
     stored_files,
     upload,
 )
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,6 @@ from websockets.sync.client import connect
 from accounts.models import User
 from propflow.asgi import application
 from propflow.realtime import CLOSE_ORIGIN_FORBIDDEN, CLOSE_UNAUTHENTICATED
-from tests.processes import ROOT, asgi_server, embedded_environment
 from tests.realtime.conftest import (
     WAIT_SECONDS,
     Cast,
@@ -23,6 +22,7 @@ from tests.realtime.conftest import (
     assert_closed_with,
     next_message,
 )
+from tests.support.processes import ROOT, asgi_server, embedded_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,9 +18,9 @@ from websockets.sync.client import ClientConnection, connect
 from accounts.models import Role
 from properties.models import Property
 from tests.factories import PropertyFactory, UserFactory
-from tests.photos.images import make_jpeg
-from tests.processes import asgi_server, celery_worker, services_environment
 from tests.realtime.conftest import access_token
+from tests.support.images import make_jpeg
+from tests.support.processes import asgi_server, celery_worker, services_environment
 
 pytestmark = [
     pytest.mark.services,

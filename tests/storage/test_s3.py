@@ -27,7 +27,7 @@ from photos.models import Photo
 from properties.models import Property
 from tests.conftest import authenticated_client
 from tests.factories import PropertyFactory, UserFactory
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 pytestmark = [
     pytest.mark.services,
