@@ -17,17 +17,10 @@ from properties.models import Property, PropertyType, Status, StatusChange
 from properties.workflow import Action
 from propflow import sms
 from propflow.events import STAFF_GROUP, user_group
-from tests.conftest import authenticated_client
+from tests.cast import Cast, authenticated_client
+from tests.events import listen_to
 from tests.factories import PhotoFactory, PropertyFactory, UserFactory
-from tests.properties.conftest import (
-    DUE_DATE,
-    Cast,
-    Snapshot,
-    add_required_photos,
-    listen_to,
-    property_in,
-    row,
-)
+from tests.properties.conftest import DUE_DATE, Snapshot, add_required_photos, property_in, row
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from websockets.sync.client import connect
 from accounts.models import User
 from propflow.asgi import application
 from propflow.realtime import CLOSE_ORIGIN_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from tests.cast import Cast
 from tests.realtime.conftest import (
     WAIT_SECONDS,
-    Cast,
     OpenSocket,
     access_token,
     assert_closed_with,
