@@ -1,13 +1,14 @@
-"""Properties in every status for the cast (tests/cast.py), what a refused request must leave
-as it was, and a listener on the cast's event groups."""
+"""Properties in every status for the cast (tests/cast.py), the API's URL and a new property,
+what a refused request must leave as it was, and a listener on the cast's event groups."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
+from rest_framework.fields import DateTimeField
 
 from accounts.models import User
 from photos.models import Category
@@ -23,6 +24,23 @@ STATUSES_WITH_AGENT = frozenset(
 )
 REQUIRED_CATEGORIES = (Category.FRONT, Category.LIVING, Category.KITCHEN)
 DUE_DATE = date(2031, 3, 14)
+
+# The properties API as its tests call it.
+URL = "/api/v1/properties/"
+NEW_PROPERTY = {
+    "property_type": "HOUSE",
+    "address": "4 Lake View Road",
+    "city": "Bengaluru",
+    "postal_code": "560001",
+    "area_sqft": "1820.50",
+    "latitude": 12.9716,
+    "longitude": 77.5946,
+}
+
+
+def api_timestamp(value: datetime) -> str:
+    """A moment as the API writes it."""
+    return str(DateTimeField().to_representation(value))
 
 
 def property_in(status: Status, *, cast: Cast, **fields: Any) -> Property:
