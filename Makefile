@@ -38,3 +38,11 @@ migrations-check: $(VENV)/.dev-installed
 
 pytest: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+# Every benchmark at a small size (about a minute on the embedded default), each printing its
+# table: see the README's Benchmarks. DATABASE_URL and REDIS_URL point them at the real services.
+benchmark: $(VENV)/.dev-installed
+	$(BIN)/python -m benchmarks.property_list --properties 2000 --requests 5
+	$(BIN)/python -m benchmarks.photo_pipeline --sizes 12
+	$(BIN)/python -m benchmarks.upload_to_event --photos 10
+	$(BIN)/python -m benchmarks.websocket_fanout --clients 10,100

@@ -1,6 +1,6 @@
 """PropFlow's photo pipeline against a naive Pillow one, on generated 12, 24 and 48 MP JPEGs.
 
-    python -m benchmarks.photo_pipeline
+    python -m benchmarks.photo_pipeline [--sizes 12,24,48]
 
 Peak memory is measured twice. tracemalloc sees only Python's allocator, and Pillow keeps
 pixels in its own C buffers: a decoded 24 MP image is invisible to it. The peak resident set
@@ -9,6 +9,7 @@ size (Linux: /proc/self/status VmHWM, reset through /proc/self/clear_refs) sees 
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import ctypes.util
 import functools
@@ -27,7 +28,7 @@ from PIL import Image
 from photos import qc
 from photos.exif import read_metadata
 from photos.imaging import analyse, dhash
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 T = TypeVar("T")
 
@@ -137,12 +138,17 @@ def _mb(value: float | None) -> str:
 
 def main() -> None:
     """Print the comparison table."""
+    parser = argparse.ArgumentParser(description="PropFlow's photo pipeline against naive Pillow.")
+    every_size = ",".join(str(megapixels) for megapixels in SIZES)
+    parser.add_argument("--sizes", default=every_size, help=f"megapixels, of {every_size}")
+    megapixel_sizes = [int(size) for size in parser.parse_args().sizes.split(",")]
     print(
         f"{'MP':>3} {'JPEG MB':>7} | {'pipeline ms':>11} {'naive ms':>9} {'faster':>6} | "
         f"{'pipeline MB':>11} {'naive MB':>9} {'ratio':>6} | "
         f"{'traced pipe':>11} {'traced naive':>12} | {'EXIF us':>7}"
     )
-    for megapixels, (width, height) in SIZES.items():
+    for megapixels in megapixel_sizes:
+        width, height = SIZES[megapixels]
         data = make_jpeg(
             width, height, noise=20, gps=PROPERTY, taken_at="2024-05-10T14:30:00", make="Bench"
         )

@@ -1,5 +1,6 @@
 """From a photo's upload to its QC result on the events WebSocket, against a running stack.
 
+    python -m benchmarks.upload_to_event [--photos 50] [--timeout 30]
     PROPFLOW_LIVE_URL=http://127.0.0.1:8000 PROPFLOW_LIVE_SMS_DIR=data/sms \
         python -m benchmarks.upload_to_event [--photos 50] [--timeout 30]
 
@@ -11,8 +12,11 @@ request to its 202, and to the ``photo.qc_completed`` frame for that photo; "los
 whose frame did not come within the timeout. The last row is the server's own view: the photo's
 ``processed_at`` minus its ``created_at`` (queue wait plus QC in the worker).
 
-Needs the stack the way .ci/run's ``start_live_stack`` runs it (ASGI server, Celery worker and
-beat on PostgreSQL, Redis and S3), or any PropFlow with ``SMS_BACKEND=file``. The JPEGs are made
+Without PROPFLOW_LIVE_URL it starts a server on the embedded default in a temporary folder (as
+the end-to-end tests do: tests/support/processes.py), where QC runs in the server's own process
+after each upload's commit. PROPFLOW_LIVE_URL names a running stack instead: the way .ci/run's
+``start_live_stack`` runs it (ASGI server, Celery worker and beat on PostgreSQL, Redis and S3),
+or any PropFlow with ``SMS_BACKEND=file`` writing into PROPFLOW_LIVE_SMS_DIR. The JPEGs are made
 before the first upload, so their encoding is not timed.
 """
 
@@ -23,6 +27,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -37,8 +42,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from benchmarks.stats import percentile
-from tests.live.clients import ApiUser
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
+from tests.support.live_clients import ApiUser
+from tests.support.processes import asgi_server, embedded_environment
 
 PROPERTY = (18.5362, 73.8940)  # Pune
 IST = ZoneInfo("Asia/Kolkata")
@@ -111,12 +117,25 @@ def main() -> None:
     parser.add_argument("--phone", default=None, help="the client's number (default: a fresh one)")
     args = parser.parse_args()
     base_url = os.environ.get("PROPFLOW_LIVE_URL", "").rstrip("/")
-    sms_dir = os.environ.get("PROPFLOW_LIVE_SMS_DIR")
-    if not base_url or not sms_dir:
-        sys.exit("PROPFLOW_LIVE_URL and PROPFLOW_LIVE_SMS_DIR are required: start a live stack.")
+    if base_url:
+        sms_dir = os.environ.get("PROPFLOW_LIVE_SMS_DIR")
+        if not sms_dir:
+            sys.exit("PROPFLOW_LIVE_SMS_DIR is required with PROPFLOW_LIVE_URL.")
+        lost = measure(base_url, Path(sms_dir), args)
+    else:
+        # The embedded default, started here: QC runs in the server's own process.
+        with tempfile.TemporaryDirectory(prefix="propflow-upload-") as folder:
+            data_dir = Path(folder)
+            environment = embedded_environment(data_dir, SMS_BACKEND="file", LOG_LEVEL="WARNING")
+            with asgi_server(environment) as embedded_url:
+                lost = measure(embedded_url, data_dir / "sms", args)
+    sys.exit(1 if lost else 0)
 
+
+def measure(base_url: str, sms_dir: Path, args: argparse.Namespace) -> int:
+    """Uploads the photos one at a time and prints the table; returns how many were lost."""
     phone = args.phone or f"+9198{random.randrange(10**7, 10**8)}"
-    client = ApiUser(base_url, Path(sms_dir), phone)
+    client = ApiUser(base_url, sms_dir, phone)
     home = client.ok("POST", "/api/v1/properties/", 201, json=property_body())
     time.sleep(1.05 - time.time() % 1)  # camera times are whole seconds, after the creation
     seed = random.randrange(10**6)
@@ -153,7 +172,7 @@ def main() -> None:
         + (f"; socket {frames.closed}" if frames.closed else "")
     )
     print_table([to_202, to_event, server])
-    sys.exit(1 if to_event.lost else 0)
+    return to_event.lost or 0
 
 
 def property_body() -> dict[str, object]:

@@ -4,7 +4,7 @@ M QC-style events broadcast over Redis from this process, as a Celery worker bro
     REDIS_URL=redis://127.0.0.1:6379/1 python -m benchmarks.websocket_fanout \
         [--clients 10,100,500] [--events 50] [--interval-ms 20]
 
-The server is started as the end-to-end tests start it (tests/processes.py), on a throwaway
+The server is started as the end-to-end tests start it (tests/support/processes.py), on a throwaway
 SQLite database in a temporary folder, with REDIS_URL for its channel layer. Each event goes
 through ``propflow.realtime.broadcast.broadcast_on_commit`` to the staff group and carries the
 time it was sent; a listener's latency is its receive time minus that (one machine, one clock).
@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -32,7 +31,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from benchmarks.stats import percentile
-from tests.processes import asgi_server, embedded_environment
+from tests.support.processes import asgi_server, embedded_environment
 
 CONNECT_BATCH = 50
 DRAIN_SECONDS = 10.0
@@ -71,7 +70,12 @@ def main() -> None:
     arguments = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
-        sys.exit("REDIS_URL is required: the fan-out goes through the Redis channel layer.")
+        # Not a failure: `make benchmark` runs on the embedded default, which has no Redis.
+        print(
+            "websocket_fanout skipped: the fan-out goes through the Redis channel layer, so it "
+            "needs REDIS_URL (REDIS_URL=redis://127.0.0.1:6379/1 make benchmark)."
+        )
+        return
     client_counts = [int(count) for count in arguments.clients.split(",")]
 
     with tempfile.TemporaryDirectory(prefix="propflow-fanout-") as folder:

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from propflow import sms
+from tests.cast import Cast, make_cast
 from tests.factories import UserFactory
 
 
@@ -20,6 +21,14 @@ def _isolated_side_effects(settings) -> Iterator[None]:
     sms.outbox.clear()
     yield
     sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _channel_layer(settings) -> None:
+    """Each test gets its own in-memory channel layer (changing the setting drops the cached
+    one), so that a Redis shared with other test runs cannot leak events into assertions.
+    The tests of the transport itself override this (tests/realtime/conftest.py)."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 @pytest.fixture(autouse=True)
@@ -43,12 +52,9 @@ def api_client() -> APIClient:
     return APIClient()
 
 
-def authenticated_client(user) -> APIClient:
-    from accounts.services import user_tokens
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_tokens(user=user)['access']}")
-    return client
+@pytest.fixture
+def cast(db: None) -> Cast:
+    return make_cast()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import logging
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import authenticated_client
+from tests.cast import authenticated_client
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

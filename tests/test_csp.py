@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.models import Role, User
 from propflow.csp import HEADER, ContentSecurityPolicyMiddleware, policy_header, url_source
 from tests.factories import PhotoFactory, PropertyFactory, UserFactory
-from tests.processes import ROOT, embedded_environment
+from tests.support.processes import ROOT, embedded_environment
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import Role, User
 from propflow import sms
-from tests.conftest import authenticated_client
+from tests.cast import authenticated_client
 from tests.factories import UserFactory
 
 PHONE = "+919876543210"

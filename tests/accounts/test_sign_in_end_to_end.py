@@ -4,7 +4,7 @@ import time
 
 import httpx
 
-from tests.processes import asgi_server, embedded_environment
+from tests.support.processes import asgi_server, embedded_environment
 
 
 def read_code(sms_dir, phone: str, timeout_seconds: float = 10) -> str:

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.live.clients import ApiUser
-from tests.photos.images import make_jpeg
-from tests.processes import ROOT, asgi_server, embedded_environment
+from tests.support.images import make_jpeg
+from tests.support.live_clients import ApiUser
+from tests.support.processes import ROOT, asgi_server, embedded_environment
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

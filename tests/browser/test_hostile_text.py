@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import REVIEWER_PHONE, Server, photo_at
-from tests.live.clients import ApiUser
+from tests.support.live_clients import ApiUser
 
 # An event handler a tooltip written with innerHTML would run, and a tag break-out for pages
 # that would paste text into an attribute or a script.

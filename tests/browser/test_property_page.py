@@ -4,7 +4,7 @@ access-checked URL, the map without tiles, the workflow buttons and the live bar
 from typing import Any
 
 from tests.browser.conftest import INSPECTING_ADDRESS, photo_at, screenshot
-from tests.live.clients import ApiUser
+from tests.support.live_clients import ApiUser
 
 IN_REVIEW_WITH_A_WARNING = "A-12, Juhu Tara Road, Juhu"  # 4 photos: pass, pass, warn, pass
 TO_SEND_BACK = "B-1104, Blue Ridge, Hinjewadi Phase 1"

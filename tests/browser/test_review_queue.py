@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import CLIENT_PHONE, INSPECTING_ADDRESS, photo_at, screenshot, sign_in
-from tests.live.clients import ApiUser
+from tests.support.live_clients import ApiUser
 
 
 def _rows(page: Any) -> Any:

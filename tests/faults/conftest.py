@@ -28,8 +28,8 @@ from accounts.models import Role, User
 from photos.models import Photo, QcStatus
 from properties.models import Property
 from tests.factories import PropertyFactory, UserFactory
-from tests.photos.images import make_jpeg
-from tests.processes import (
+from tests.support.images import make_jpeg
+from tests.support.processes import (
     database_url_of_this_test,
     redis_url_with_database,
     services_environment,

@@ -34,8 +34,8 @@ from tests.faults.conftest import (
     upload_photo,
     wait_for,
 )
-from tests.live.clients import ApiUser
-from tests.processes import asgi_server, worker_process
+from tests.support.live_clients import ApiUser
+from tests.support.processes import asgi_server, worker_process
 
 REDIS = urlsplit(os.environ.get("REDIS_URL", ""))
 REDIS_PORT = REDIS.port or 6379

@@ -15,7 +15,7 @@ from tests.faults.conftest import (
     phone_photo,
     upload_photo,
 )
-from tests.processes import asgi_server, free_port
+from tests.support.processes import asgi_server, free_port
 
 pytestmark = [pytest.mark.services, needs_services]
 

@@ -19,7 +19,7 @@ from tests.faults.conftest import (
     upload_photo,
     wait_for,
 )
-from tests.processes import asgi_server, worker_process
+from tests.support.processes import asgi_server, worker_process
 
 pytestmark = [pytest.mark.services, needs_services]
 

@@ -57,8 +57,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from tests.live.clients import ApiUser, read_code
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
+from tests.support.live_clients import ApiUser, read_code
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CHECKS = (

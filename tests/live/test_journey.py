@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.live.clients import ApiUser, Event, Listener
 from tests.live.conftest import LiveStack
-from tests.photos.images import CORPUS_DIR, make_jpeg
+from tests.support.images import CORPUS_DIR, make_jpeg
+from tests.support.live_clients import ApiUser, Event, Listener
 
 pytestmark = pytest.mark.services
 

@@ -1,45 +1,28 @@
-import asyncio
+"""The photos tests' two properties of the cast's owner (tests/cast.py), photos as a phone makes and
+uploads them, and a listener in the staff group."""
+
 import io
 import struct
 import zlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from accounts.models import Role, User
 from photos.models import Photo
 from properties.models import Property, Status
-from propflow.realtime.broadcast import STAFF_GROUP
-from tests.conftest import authenticated_client
-from tests.factories import PropertyFactory, UserFactory
-from tests.photos.images import make_jpeg
+from tests.cast import Cast
+from tests.events import EventListener, listen_to_staff
+from tests.factories import PropertyFactory
+from tests.support.images import make_jpeg
 
-ROLES = (
-    "anonymous",
-    "other_client",
-    "owner",
-    "unrelated_agent",
-    "assigned_agent",
-    "reviewer",
-    "admin",
-)
 IST = ZoneInfo("Asia/Kolkata")
-
-
-@pytest.fixture(autouse=True)
-def _in_memory_events(settings) -> None:
-    """Events go to an in-memory layer, where these tests listen for them."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 def stored_files(media: Path) -> list[str]:
@@ -49,45 +32,20 @@ def stored_files(media: Path) -> list[str]:
     return sorted(str(path.relative_to(media)) for path in media.rglob("*") if path.is_file())
 
 
-@dataclass
-class Cast:
-    owner: User
-    other_client: User
-    unrelated_agent: User
-    assigned_agent: User
-    reviewer: User
-    admin: User
-    draft: Property
-    inspecting: Property
-
-    def user(self, role: str) -> User | None:
-        return None if role == "anonymous" else getattr(self, role)
-
-    def client(self, role: str) -> APIClient:
-        user = self.user(role)
-        return APIClient() if user is None else authenticated_client(user)
+@pytest.fixture
+def draft(cast: Cast) -> Property:
+    """The owner's draft."""
+    return PropertyFactory.create(owner=cast.owner)
 
 
 @pytest.fixture
-def cast(db) -> Cast:
-    """A client's draft, and the same client's property that an agent is inspecting, with
-    everyone else who may ask about them."""
-    owner = UserFactory.create(role=Role.CLIENT)
-    assigned_agent = UserFactory.create(role=Role.AGENT)
-    return Cast(
-        owner=owner,
-        other_client=UserFactory.create(role=Role.CLIENT),
-        unrelated_agent=UserFactory.create(role=Role.AGENT),
-        assigned_agent=assigned_agent,
-        reviewer=UserFactory.create(role=Role.REVIEWER),
-        admin=UserFactory.create(role=Role.ADMIN),
-        draft=PropertyFactory.create(owner=owner),
-        inspecting=PropertyFactory.create(
-            owner=owner,
-            status=Status.INSPECTING,
-            assigned_agent=assigned_agent,
-            assigned_at=timezone.now() - timedelta(hours=2),
-        ),
+def inspecting(cast: Cast) -> Property:
+    """The same owner's property that the assigned agent is inspecting."""
+    return PropertyFactory.create(
+        owner=cast.owner,
+        status=Status.INSPECTING,
+        assigned_agent=cast.assigned_agent,
+        assigned_at=timezone.now() - timedelta(hours=2),
     )
 
 
@@ -154,45 +112,19 @@ def photo_count() -> int:
     return Photo.objects.count()
 
 
-class EventListener:
-    """A listener in the staff group of the real (in-memory) channel layer."""
-
-    def __init__(self) -> None:
-        self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(STAFF_GROUP, self.channel)
-
-    def events(self) -> list[dict[str, Any]]:
-        """The events received since the last call, oldest first."""
-        received = []
-        # Receive only what is waiting: waiting on an empty queue would bind it to this call's
-        # short-lived event loop (and block).
-        while not self.layer.channels.get(self.channel, asyncio.Queue()).empty():
-            received.append(async_to_sync(self.layer.receive)(self.channel)["event"])
-        return received
-
-
 @pytest.fixture
 def staff_events(media_root) -> EventListener:
-    return EventListener()
+    return listen_to_staff()
 
 
-def uploaded(
-    cast: Cast,
-    data: bytes,
-    *,
-    by: str = "assigned_agent",
-    property: Property | None = None,
-    category: str = "FRONT",
-) -> Photo:
-    """A photo stored through the upload service (its QC not run yet)."""
+def uploaded(property: Property, data: bytes, *, category: str = "FRONT") -> Photo:
+    """A photo stored through the upload service (its QC not run yet), uploaded by the agent
+    inspecting the property, or by its owner when no agent is."""
     from photos.services import photo_upload
 
-    actor = getattr(cast, by)
-    target = property or (cast.inspecting if by == "assigned_agent" else cast.draft)
     return photo_upload(
-        actor=actor,
-        property_id=target.pk,
+        actor=property.assigned_agent or property.owner,
+        property_id=property.pk,
         file=SimpleUploadedFile("IMG_0001.jpg", data),
         category=category,
     )

@@ -16,7 +16,7 @@ from photos.exif import (
     open_header,
     read_metadata,
 )
-from tests.photos.images import corpus_bytes, corpus_params, make_image, make_jpeg
+from tests.support.images import corpus_bytes, corpus_params, make_image, make_jpeg
 
 BENGALURU = (12.9716, 77.5946)
 

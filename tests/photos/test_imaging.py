@@ -19,7 +19,7 @@ from photos.imaging import (
     sniff,
 )
 from photos.qc import Thresholds
-from tests.photos.images import corpus_bytes, corpus_params, make_image, make_jpeg
+from tests.support.images import corpus_bytes, corpus_params, make_image, make_jpeg
 
 CORPUS_CONTENT_TYPES = {
     "JPEG": "image/jpeg",

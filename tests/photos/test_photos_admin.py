@@ -26,18 +26,18 @@ def checks(**results: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def photos(cast) -> dict[str, Photo]:
+def photos(cast, inspecting) -> dict[str, Photo]:
     """Photos of the inspection in several QC and review states."""
     return {
         "good": PhotoFactory.create(
-            property=cast.inspecting,
+            property=inspecting,
             uploaded_by=cast.assigned_agent,
             qc_status=QcStatus.PASS,
             qc_checks=checks(gps_present="pass", gps_distance="pass", sharpness="pass"),
-            preview=f"photos/{cast.inspecting.pk}/good/preview.jpg",
+            preview=f"photos/{inspecting.pk}/good/preview.jpg",
         ),
         "far": PhotoFactory.create(
-            property=cast.inspecting,
+            property=inspecting,
             uploaded_by=cast.assigned_agent,
             category="KITCHEN",
             taken_at="2026-11-25T10:15:00",
@@ -50,7 +50,7 @@ def photos(cast) -> dict[str, Photo]:
             qc_checks=checks(gps_present="pass", gps_distance="fail", sharpness="pass"),
         ),
         "blurry": PhotoFactory.create(
-            property=cast.inspecting,
+            property=inspecting,
             uploaded_by=cast.assigned_agent,
             qc_status=QcStatus.WARN,
             qc_checks=checks(gps_present="pass", gps_distance="pass", sharpness="warn"),
@@ -131,12 +131,12 @@ def test_a_malformed_check_filter_lists_nothing(cast, photos):
     assert listed(response) == set()
 
 
-def test_the_lists_query_count_does_not_grow_with_its_rows(cast, photos):
+def test_the_lists_query_count_does_not_grow_with_its_rows(cast, draft, photos):
     client = signed_in(cast.reviewer)
     with CaptureQueriesContext(connection) as three:
         client.get(CHANGELIST)
     for _ in range(5):
-        PhotoFactory.create(property=cast.draft)
+        PhotoFactory.create(property=draft)
 
     with CaptureQueriesContext(connection) as eight:
         client.get(CHANGELIST)
@@ -158,8 +158,8 @@ def test_a_photos_page_shows_its_checks_and_edits_nothing(cast, photos):
     assert 'name="_save"' not in page
 
 
-def test_a_photo_not_checked_yet_shows_dashes(cast):
-    photo = PhotoFactory.create(property=cast.inspecting, uploaded_by=cast.assigned_agent)
+def test_a_photo_not_checked_yet_shows_dashes(cast, inspecting):
+    photo = PhotoFactory.create(property=inspecting, uploaded_by=cast.assigned_agent)
 
     response = signed_in(cast.reviewer).get(reverse("admin:photos_photo_change", args=[photo.pk]))
 
@@ -235,9 +235,9 @@ def test_a_reshoot_with_its_reason_texts_the_agent(
     assert [message.to for message in sms.outbox] == [str(cast.assigned_agent.phone)]
 
 
-def test_a_refused_decision_is_reported_and_changes_nothing(cast, photos):
-    cast.inspecting.status = Status.VALUED
-    cast.inspecting.save()
+def test_a_refused_decision_is_reported_and_changes_nothing(cast, inspecting, photos):
+    inspecting.status = Status.VALUED
+    inspecting.save()
 
     response = act(signed_in(cast.reviewer), "approve", [photos["good"]])
 

@@ -13,7 +13,7 @@ from PIL import JpegImagePlugin
 
 from benchmarks.photo_pipeline import measure_peak, rss_peak_available
 from photos.imaging import analyse
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 MAX_PEAK_RSS_MB = 40
 FULL_RGB_DECODE_MB = 6000 * 4000 * 3 / 2**20

@@ -22,7 +22,7 @@ from photos.qc import (
     overall_status,
     run_checks,
 )
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 PROPERTY = (12.9716, 77.5946)
 KM_PER_DEGREE_OF_LATITUDE = 6371.0088 * 3.141592653589793 / 180

@@ -12,8 +12,8 @@ from PIL import Image
 from photos.models import Photo, ReviewStatus
 from photos.services import photo_run_qc
 from propflow import sms
-from tests.conftest import authenticated_client
-from tests.photos.conftest import ROLES, phone_jpeg, uploaded
+from tests.cast import ROLES, authenticated_client
+from tests.photos.conftest import phone_jpeg, uploaded
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +29,9 @@ SEES_THE_INSPECTION = {
 
 
 @pytest.fixture
-def photo(cast) -> Photo:
+def photo(inspecting) -> Photo:
     """A checked photo of the property being inspected, by its agent."""
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     photo_run_qc(photo_id=photo.pk)
     photo.refresh_from_db()
     return photo
@@ -45,8 +45,8 @@ def content(response) -> bytes:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_role_matrix_of_the_list(cast, photo, role):
-    response = cast.client(role).get(f"/api/v1/properties/{cast.inspecting.pk}/photos/")
+def test_the_role_matrix_of_the_list(cast, inspecting, photo, role):
+    response = cast.client(role).get(f"/api/v1/properties/{inspecting.pk}/photos/")
 
     assert response.status_code == SEES_THE_INSPECTION[role]
     if response.status_code == 200:
@@ -79,9 +79,9 @@ def test_the_role_matrix_of_the_files(cast, photo, role, variant, media_root):
         )
 
 
-def test_a_photo_of_an_agent_who_lost_the_assignment_is_hidden_from_them(cast, photo):
-    cast.inspecting.assigned_agent = cast.unrelated_agent
-    cast.inspecting.save()
+def test_a_photo_of_an_agent_who_lost_the_assignment_is_hidden_from_them(cast, inspecting, photo):
+    inspecting.assigned_agent = cast.unrelated_agent
+    inspecting.save()
 
     response = cast.client("assigned_agent").get(f"/api/v1/photos/{photo.pk}/")
 
@@ -98,8 +98,8 @@ def test_an_image_request_gets_the_image_whatever_it_accepts(cast, photo):
         assert (preview.format, max(preview.size), dict(preview.getexif())) == ("JPEG", 1024, {})
 
 
-def test_the_preview_of_a_photo_not_checked_yet_is_a_404(cast):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_the_preview_of_a_photo_not_checked_yet_is_a_404(cast, inspecting):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     response = cast.client("owner").get(f"/api/v1/photos/{photo.pk}/preview/")
 
@@ -194,26 +194,26 @@ def test_on_s3_the_urls_are_signed_and_expire(cast, photo, settings):
         assert (query["X-Amz-Expires"], len(query["X-Amz-Signature"][0])) == (["600"], 64)
 
 
-def test_the_list_is_in_upload_order_and_filterable(cast):
+def test_the_list_is_in_upload_order_and_filterable(cast, inspecting):
     photos = [
-        uploaded(cast, phone_jpeg(cast.inspecting, seed=seed), category=category)
+        uploaded(inspecting, phone_jpeg(inspecting, seed=seed), category=category)
         for seed, category in enumerate(("FRONT", "KITCHEN", "FRONT"))
     ]
     client = cast.client("owner")
 
-    everything = client.get(f"/api/v1/properties/{cast.inspecting.pk}/photos/").json()
-    fronts = client.get(f"/api/v1/properties/{cast.inspecting.pk}/photos?category=FRONT").json()
+    everything = client.get(f"/api/v1/properties/{inspecting.pk}/photos/").json()
+    fronts = client.get(f"/api/v1/properties/{inspecting.pk}/photos?category=FRONT").json()
 
     assert [item["id"] for item in everything["results"]] == [str(photo.pk) for photo in photos]
     assert [item["id"] for item in fronts["results"]] == [str(photos[0].pk), str(photos[2].pk)]
     assert (everything["next"], everything["previous"]) == (None, None)
 
 
-def test_the_list_pages_with_a_cursor(cast):
-    photos = [uploaded(cast, phone_jpeg(cast.inspecting, seed=seed)) for seed in range(3)]
+def test_the_list_pages_with_a_cursor(cast, inspecting):
+    photos = [uploaded(inspecting, phone_jpeg(inspecting, seed=seed)) for seed in range(3)]
     client = cast.client("owner")
 
-    first = client.get(f"/api/v1/properties/{cast.inspecting.pk}/photos/?page_size=2").json()
+    first = client.get(f"/api/v1/properties/{inspecting.pk}/photos/?page_size=2").json()
     second = client.get(first["next"]).json()
 
     assert [item["id"] for item in first["results"] + second["results"]] == [
@@ -237,20 +237,20 @@ def forged_cursor(position: str) -> str:
         f"cursor={forged_cursor('2024-01-01%00')}",
     ],
 )
-def test_a_malformed_list_query_is_a_400(cast, query):
-    response = cast.client("owner").get(f"/api/v1/properties/{cast.inspecting.pk}/photos/?{query}")
+def test_a_malformed_list_query_is_a_400(cast, inspecting, query):
+    response = cast.client("owner").get(f"/api/v1/properties/{inspecting.pk}/photos/?{query}")
 
     assert response.status_code == 400
 
 
-def test_the_lists_query_count_does_not_grow_with_the_page(cast):
+def test_the_lists_query_count_does_not_grow_with_the_page(cast, inspecting):
     client = authenticated_client(cast.reviewer)
-    url = f"/api/v1/properties/{cast.inspecting.pk}/photos/?page_size=100"
-    uploaded(cast, phone_jpeg(cast.inspecting))
+    url = f"/api/v1/properties/{inspecting.pk}/photos/?page_size=100"
+    uploaded(inspecting, phone_jpeg(inspecting))
     with CaptureQueriesContext(connection) as one:
         client.get(url)
     for seed in range(1, 8):
-        uploaded(cast, phone_jpeg(cast.inspecting, seed=seed))
+        uploaded(inspecting, phone_jpeg(inspecting, seed=seed))
 
     with CaptureQueriesContext(connection) as eight:
         response = client.get(url)

@@ -22,15 +22,8 @@ from properties.services import property_transition
 from properties.workflow import Action
 from propflow import sms
 from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
-from tests.photos.conftest import (
-    ALL_PASS,
-    phone_jpeg,
-    photo_count,
-    results,
-    stored_files,
-    uploaded,
-)
-from tests.photos.images import make_jpeg
+from tests.photos.conftest import ALL_PASS, phone_jpeg, photo_count, results, stored_files, uploaded
+from tests.support.images import make_jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +31,13 @@ pytestmark = pytest.mark.django_db
 # --- Upload -----------------------------------------------------------------------------------
 
 
-def test_the_service_refuses_a_file_over_the_size_limit(cast, media_root, settings):
+def test_the_service_refuses_a_file_over_the_size_limit(cast, draft, media_root, settings):
     settings.PHOTO_MAX_UPLOAD_BYTES = 1000
 
     with pytest.raises(PayloadTooLargeError) as refusal:
         photo_upload(
             actor=cast.owner,
-            property_id=cast.draft.pk,
+            property_id=draft.pk,
             file=SimpleUploadedFile("a.jpg", make_jpeg(320, 240)),
             category="FRONT",
         )
@@ -54,11 +47,11 @@ def test_the_service_refuses_a_file_over_the_size_limit(cast, media_root, settin
     assert stored_files(media_root) == []
 
 
-def test_the_service_refuses_an_unknown_category(cast, media_root):
+def test_the_service_refuses_an_unknown_category(cast, draft, media_root):
     with pytest.raises(InvalidInputError) as refusal:
         photo_upload(
             actor=cast.owner,
-            property_id=cast.draft.pk,
+            property_id=draft.pk,
             file=SimpleUploadedFile("a.jpg", make_jpeg(320, 240)),
             category="ROOF",
         )
@@ -70,14 +63,14 @@ def test_the_service_refuses_an_unknown_category(cast, media_root):
     assert stored_files(media_root) == []
 
 
-def test_a_failure_after_the_file_is_written_removes_it(cast, media_root, monkeypatch):
+def test_a_failure_after_the_file_is_written_removes_it(inspecting, media_root, monkeypatch):
     def insert_fails(*args, **kwargs):
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(Photo, "save", insert_fails)
 
     with pytest.raises(RuntimeError):
-        uploaded(cast, make_jpeg(320, 240))
+        uploaded(inspecting, make_jpeg(320, 240))
 
     assert stored_files(media_root) == []
 
@@ -85,9 +78,11 @@ def test_a_failure_after_the_file_is_written_removes_it(cast, media_root, monkey
 # --- QC ---------------------------------------------------------------------------------------
 
 
-def test_qc_records_what_the_header_says_and_passes_a_good_photo(cast, media_root, staff_events):
+def test_qc_records_what_the_header_says_and_passes_a_good_photo(
+    inspecting, media_root, staff_events
+):
     taken = timezone.now() - timedelta(hours=1)
-    photo = uploaded(cast, phone_jpeg(cast.inspecting, taken=taken, altitude=560.5, accuracy_m=8))
+    photo = uploaded(inspecting, phone_jpeg(inspecting, taken=taken, altitude=560.5, accuracy_m=8))
 
     checked = photo_run_qc(photo_id=photo.pk)
 
@@ -107,8 +102,8 @@ def test_qc_records_what_the_header_says_and_passes_a_good_photo(cast, media_roo
             "+05:30",
         ),
         "gps": (
-            pytest.approx(cast.inspecting.latitude + 0.1 / 111.195, abs=1e-6),
-            pytest.approx(cast.inspecting.longitude, abs=1e-6),
+            pytest.approx(inspecting.latitude + 0.1 / 111.195, abs=1e-6),
+            pytest.approx(inspecting.longitude, abs=1e-6),
             560.5,
             8.0,
         ),
@@ -120,13 +115,13 @@ def test_qc_records_what_the_header_says_and_passes_a_good_photo(cast, media_roo
     assert staff_events.events() == []  # not before the commit
 
 
-def test_qc_writes_a_preview_without_exif_beside_the_original(cast, media_root):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_qc_writes_a_preview_without_exif_beside_the_original(inspecting, media_root):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     photo_run_qc(photo_id=photo.pk)
 
     photo.refresh_from_db()
-    folder = f"photos/{cast.inspecting.pk}/{photo.pk}"
+    folder = f"photos/{inspecting.pk}/{photo.pk}"
     assert photo.preview.name == f"{folder}/preview.jpg"
     assert stored_files(media_root) == [f"{folder}/original", f"{folder}/preview.jpg"]
     with default_storage.open(photo.preview.name) as stored, Image.open(stored) as preview:
@@ -134,17 +129,17 @@ def test_qc_writes_a_preview_without_exif_beside_the_original(cast, media_root):
         assert dict(preview.getexif()) == {}
 
 
-def test_the_original_stays_byte_for_byte_what_was_uploaded(cast, media_root):
-    data = phone_jpeg(cast.inspecting)
-    photo = uploaded(cast, data)
+def test_the_original_stays_byte_for_byte_what_was_uploaded(inspecting, media_root):
+    data = phone_jpeg(inspecting)
+    photo = uploaded(inspecting, data)
 
     photo_run_qc(photo_id=photo.pk)
 
     assert (media_root / photo.file.name).read_bytes() == data
 
 
-def test_qc_runs_once_however_often_it_is_asked(cast, django_capture_on_commit_callbacks):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_qc_runs_once_however_often_it_is_asked(inspecting, django_capture_on_commit_callbacks):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     with django_capture_on_commit_callbacks() as callbacks:
         first = photo_run_qc(photo_id=photo.pk)
@@ -155,8 +150,8 @@ def test_qc_runs_once_however_often_it_is_asked(cast, django_capture_on_commit_c
     assert len(callbacks) == 1  # one photo.qc_completed broadcast
 
 
-def test_qc_leaves_a_fresh_run_alone_and_takes_over_an_abandoned_one(cast, settings):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_qc_leaves_a_fresh_run_alone_and_takes_over_an_abandoned_one(inspecting, settings):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     started = timezone.now() - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS - 30)
     Photo.objects.filter(pk=photo.pk).update(qc_status=QcStatus.RUNNING, qc_started_at=started)
 
@@ -180,9 +175,9 @@ class TakeoverStorage(FileSystemStorage):
 
 
 def test_a_run_taken_over_meanwhile_records_nothing(
-    cast, media_root, settings, django_capture_on_commit_callbacks
+    inspecting, media_root, settings, django_capture_on_commit_callbacks
 ):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -204,9 +199,9 @@ def test_qc_of_a_photo_that_is_gone_does_nothing(db):
     assert photo_run_qc(photo_id="00000000-0000-0000-0000-000000000000") is None
 
 
-def test_qc_ends_in_error_for_a_file_that_cannot_be_decoded(cast, staff_events):
-    truncated = phone_jpeg(cast.inspecting)[:20_000]
-    photo = uploaded(cast, truncated)
+def test_qc_ends_in_error_for_a_file_that_cannot_be_decoded(inspecting, staff_events):
+    truncated = phone_jpeg(inspecting)[:20_000]
+    photo = uploaded(inspecting, truncated)
 
     checked = photo_run_qc(photo_id=photo.pk)
 
@@ -217,8 +212,8 @@ def test_qc_ends_in_error_for_a_file_that_cannot_be_decoded(cast, staff_events):
     assert photo.processed_at is not None
 
 
-def test_qc_ends_in_error_when_storage_lost_the_original(cast):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_qc_ends_in_error_when_storage_lost_the_original(inspecting):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     default_storage.delete(photo.file.name)
 
     photo_run_qc(photo_id=photo.pk)
@@ -230,11 +225,11 @@ def test_qc_ends_in_error_when_storage_lost_the_original(cast):
     )
 
 
-def test_qc_ends_in_error_when_a_decoder_fails_unexpectedly(cast, monkeypatch):
+def test_qc_ends_in_error_when_a_decoder_fails_unexpectedly(inspecting, monkeypatch):
     def decoder_crash(*args, **kwargs):
         raise RuntimeError("libheif: internal error")
 
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     monkeypatch.setattr("photos.services.qc.analyse", decoder_crash)
 
     photo_run_qc(photo_id=photo.pk)
@@ -246,9 +241,9 @@ def test_qc_ends_in_error_when_a_decoder_fails_unexpectedly(cast, monkeypatch):
     )
 
 
-def test_an_agents_photo_from_before_the_assignment_fails_the_capture_time(cast):
-    before_assignment = cast.inspecting.assigned_at - timedelta(minutes=30)
-    photo = uploaded(cast, phone_jpeg(cast.inspecting, taken=before_assignment))
+def test_an_agents_photo_from_before_the_assignment_fails_the_capture_time(inspecting):
+    before_assignment = inspecting.assigned_at - timedelta(minutes=30)
+    photo = uploaded(inspecting, phone_jpeg(inspecting, taken=before_assignment))
 
     photo_run_qc(photo_id=photo.pk)
 
@@ -257,18 +252,16 @@ def test_an_agents_photo_from_before_the_assignment_fails_the_capture_time(cast)
     assert "before the inspection window opened" in photo.qc_checks[2]["detail"]
 
 
-def test_an_owners_photo_counts_from_the_propertys_creation(cast):
-    cast.draft.created_at = timezone.now() - timedelta(hours=5)
-    cast.draft.save()
+def test_an_owners_photo_counts_from_the_propertys_creation(draft):
+    draft.created_at = timezone.now() - timedelta(hours=5)
+    draft.save()
     after_creation = uploaded(
-        cast,
-        phone_jpeg(cast.draft, taken=timezone.now() - timedelta(hours=4)),
-        by="owner",
+        draft,
+        phone_jpeg(draft, taken=timezone.now() - timedelta(hours=4)),
     )
     before_creation = uploaded(
-        cast,
-        phone_jpeg(cast.draft, taken=timezone.now() - timedelta(hours=6), seed=1),
-        by="owner",
+        draft,
+        phone_jpeg(draft, taken=timezone.now() - timedelta(hours=6), seed=1),
     )
 
     photo_run_qc(photo_id=after_creation.pk)
@@ -282,10 +275,10 @@ def test_an_owners_photo_counts_from_the_propertys_creation(cast):
     )
 
 
-def test_the_same_file_twice_on_one_property_warns(cast):
-    data = phone_jpeg(cast.inspecting)
-    first = uploaded(cast, data)
-    again = uploaded(cast, data, category="LIVING")
+def test_the_same_file_twice_on_one_property_warns(inspecting):
+    data = phone_jpeg(inspecting)
+    first = uploaded(inspecting, data)
+    again = uploaded(inspecting, data, category="LIVING")
     photo_run_qc(photo_id=first.pk)
 
     photo_run_qc(photo_id=again.pk)
@@ -295,10 +288,10 @@ def test_the_same_file_twice_on_one_property_warns(cast):
     assert again.qc_checks[4]["detail"] == "the same file as another photo of this property"
 
 
-def test_a_re_encoded_copy_of_another_propertys_photo_fails(cast):
-    original = uploaded(cast, phone_jpeg(cast.inspecting), by="owner", property=cast.draft)
+def test_a_re_encoded_copy_of_another_propertys_photo_fails(draft, inspecting):
+    original = uploaded(draft, phone_jpeg(inspecting))
     photo_run_qc(photo_id=original.pk)
-    copy = uploaded(cast, phone_jpeg(cast.inspecting, quality=60))
+    copy = uploaded(inspecting, phone_jpeg(inspecting, quality=60))
 
     photo_run_qc(photo_id=copy.pk)
 
@@ -307,10 +300,10 @@ def test_a_re_encoded_copy_of_another_propertys_photo_fails(cast):
     assert copy.qc_checks[4]["detail"].startswith("near-identical to a photo of another property")
 
 
-def test_qc_thresholds_come_from_settings(cast, settings):
+def test_qc_thresholds_come_from_settings(inspecting, settings):
     settings.PHOTO_QC_MIN_WIDTH = 2000
     settings.PHOTO_QC_MAX_DISTANCE_KM = 0.05
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     photo_run_qc(photo_id=photo.pk)
 
@@ -318,12 +311,12 @@ def test_qc_thresholds_come_from_settings(cast, settings):
     assert (results(photo)["resolution"], results(photo)["gps_distance"]) == ("fail", "fail")
 
 
-def test_a_property_without_a_position_has_no_distance(cast):
-    position = (cast.inspecting.latitude, cast.inspecting.longitude)
-    data = phone_jpeg(cast.inspecting)
-    cast.inspecting.latitude = cast.inspecting.longitude = None
-    cast.inspecting.save()
-    photo = uploaded(cast, data)
+def test_a_property_without_a_position_has_no_distance(inspecting):
+    position = (inspecting.latitude, inspecting.longitude)
+    data = phone_jpeg(inspecting)
+    inspecting.latitude = inspecting.longitude = None
+    inspecting.save()
+    photo = uploaded(inspecting, data)
 
     photo_run_qc(photo_id=photo.pk)
 
@@ -337,8 +330,10 @@ def test_a_property_without_a_position_has_no_distance(cast):
 # --- Review -----------------------------------------------------------------------------------
 
 
-def test_a_reviewer_approves_a_photo(cast, django_capture_on_commit_callbacks, staff_events):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_a_reviewer_approves_a_photo(
+    cast, inspecting, django_capture_on_commit_callbacks, staff_events
+):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     with django_capture_on_commit_callbacks(execute=True):
         reviewed = photo_review(
@@ -357,7 +352,7 @@ def test_a_reviewer_approves_a_photo(cast, django_capture_on_commit_callbacks, s
         {
             "type": "photo.reviewed",
             "photo_id": str(photo.pk),
-            "property_id": str(cast.inspecting.pk),
+            "property_id": str(inspecting.pk),
             "decision": "APPROVED",
             "reason": "",
             "at": photo.reviewed_at.isoformat(),
@@ -368,9 +363,9 @@ def test_a_reviewer_approves_a_photo(cast, django_capture_on_commit_callbacks, s
 
 @pytest.mark.parametrize("decision", [ReviewDecision.REJECT, ReviewDecision.RESHOOT])
 def test_rejecting_or_asking_for_a_reshoot_needs_a_reason(
-    cast, django_capture_on_commit_callbacks, decision
+    cast, inspecting, django_capture_on_commit_callbacks, decision
 ):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     with (
         django_capture_on_commit_callbacks() as callbacks,
@@ -384,8 +379,8 @@ def test_rejecting_or_asking_for_a_reshoot_needs_a_reason(
     assert callbacks == []
 
 
-def test_a_reshoot_texts_the_assigned_agent(cast, django_capture_on_commit_callbacks):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting), category="KITCHEN")
+def test_a_reshoot_texts_the_assigned_agent(cast, inspecting, django_capture_on_commit_callbacks):
+    photo = uploaded(inspecting, phone_jpeg(inspecting), category="KITCHEN")
 
     with django_capture_on_commit_callbacks(execute=True):
         photo_review(
@@ -403,14 +398,16 @@ def test_a_reshoot_texts_the_assigned_agent(cast, django_capture_on_commit_callb
     assert [(message.to, message.body) for message in sms.outbox] == [
         (
             str(cast.assigned_agent.phone),
-            f"PropFlow: please re-take the kitchen photo at {cast.inspecting.address}, Pune: "
+            f"PropFlow: please re-take the kitchen photo at {inspecting.address}, Pune: "
             "The window glare hides the sink.",
         )
     ]
 
 
-def test_a_reshoot_of_a_draft_photo_texts_its_uploader(cast, django_capture_on_commit_callbacks):
-    photo = uploaded(cast, phone_jpeg(cast.draft), by="owner")
+def test_a_reshoot_of_a_draft_photo_texts_its_uploader(
+    cast, draft, django_capture_on_commit_callbacks
+):
+    photo = uploaded(draft, phone_jpeg(draft))
 
     with django_capture_on_commit_callbacks(execute=True):
         photo_review(
@@ -420,8 +417,8 @@ def test_a_reshoot_of_a_draft_photo_texts_its_uploader(cast, django_capture_on_c
     assert [message.to for message in sms.outbox] == [str(cast.owner.phone)]
 
 
-def test_a_new_decision_replaces_the_last_one(cast):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_a_new_decision_replaces_the_last_one(cast, inspecting):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     photo_review(actor=cast.reviewer, photo_id=photo.pk, decision=ReviewDecision.REJECT, reason="x")
 
     photo_review(actor=cast.admin, photo_id=photo.pk, decision=ReviewDecision.APPROVE)
@@ -436,11 +433,11 @@ def test_a_new_decision_replaces_the_last_one(cast):
 
 @pytest.mark.parametrize("status", [Status.VALUED, Status.REJECTED, Status.CANCELLED])
 def test_a_closed_propertys_photos_cannot_be_reviewed(
-    cast, django_capture_on_commit_callbacks, status
+    cast, inspecting, django_capture_on_commit_callbacks, status
 ):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
-    cast.inspecting.status = status
-    cast.inspecting.save()
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
+    inspecting.status = status
+    inspecting.save()
 
     with (
         django_capture_on_commit_callbacks() as callbacks,
@@ -457,8 +454,8 @@ def test_a_closed_propertys_photos_cannot_be_reviewed(
 
 
 @pytest.mark.parametrize("role", ["owner", "assigned_agent"])
-def test_only_staff_review(cast, role):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_only_staff_review(cast, inspecting, role):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     with pytest.raises(ForbiddenError) as refusal:
         photo_review(actor=getattr(cast, role), photo_id=photo.pk, decision=ReviewDecision.APPROVE)
@@ -471,50 +468,50 @@ def test_only_staff_review(cast, role):
 # --- Completing an inspection needs the required photos ---------------------------------------
 
 
-def test_an_inspection_completes_only_with_a_photo_per_required_category(cast):
-    uploaded(cast, phone_jpeg(cast.inspecting), category="FRONT")
+def test_an_inspection_completes_only_with_a_photo_per_required_category(cast, inspecting):
+    uploaded(inspecting, phone_jpeg(inspecting), category="FRONT")
 
     with pytest.raises(ConflictError) as refusal:
         property_transition(
-            actor=cast.assigned_agent, property_id=cast.inspecting.pk, action=Action.COMPLETE
+            actor=cast.assigned_agent, property_id=inspecting.pk, action=Action.COMPLETE
         )
 
     assert refusal.value.detail == (
         "Upload a photo for each required category first; missing: LIVING, KITCHEN."
     )
     assert refusal.value.extra["missing_categories"] == ["LIVING", "KITCHEN"]
-    cast.inspecting.refresh_from_db()
-    assert cast.inspecting.status == Status.INSPECTING
+    inspecting.refresh_from_db()
+    assert inspecting.status == Status.INSPECTING
 
-    uploaded(cast, phone_jpeg(cast.inspecting, seed=1), category="LIVING")
-    uploaded(cast, phone_jpeg(cast.inspecting, seed=2), category="KITCHEN")
+    uploaded(inspecting, phone_jpeg(inspecting, seed=1), category="LIVING")
+    uploaded(inspecting, phone_jpeg(inspecting, seed=2), category="KITCHEN")
     completed = property_transition(
-        actor=cast.assigned_agent, property_id=cast.inspecting.pk, action=Action.COMPLETE
+        actor=cast.assigned_agent, property_id=inspecting.pk, action=Action.COMPLETE
     )
 
     assert completed.status == Status.IN_REVIEW
 
 
 @pytest.mark.parametrize("decision", [ReviewDecision.REJECT, ReviewDecision.RESHOOT])
-def test_a_photo_sent_back_by_a_reviewer_does_not_count(cast, decision):
+def test_a_photo_sent_back_by_a_reviewer_does_not_count(cast, inspecting, decision):
     for seed, category in enumerate(("FRONT", "LIVING", "KITCHEN")):
-        photo = uploaded(cast, phone_jpeg(cast.inspecting, seed=seed), category=category)
+        photo = uploaded(inspecting, phone_jpeg(inspecting, seed=seed), category=category)
     photo_review(actor=cast.reviewer, photo_id=photo.pk, decision=decision, reason="Too dark.")
 
     with pytest.raises(ConflictError) as refusal:
         property_transition(
-            actor=cast.assigned_agent, property_id=cast.inspecting.pk, action=Action.COMPLETE
+            actor=cast.assigned_agent, property_id=inspecting.pk, action=Action.COMPLETE
         )
 
     assert refusal.value.extra["missing_categories"] == ["KITCHEN"]
 
 
-def test_the_required_categories_are_a_setting(cast, settings):
+def test_the_required_categories_are_a_setting(cast, inspecting, settings):
     settings.PHOTO_REQUIRED_CATEGORIES = ["STREET"]
-    uploaded(cast, phone_jpeg(cast.inspecting), category="STREET")
+    uploaded(inspecting, phone_jpeg(inspecting), category="STREET")
 
     completed = property_transition(
-        actor=cast.assigned_agent, property_id=cast.inspecting.pk, action=Action.COMPLETE
+        actor=cast.assigned_agent, property_id=inspecting.pk, action=Action.COMPLETE
     )
 
     assert completed.status == Status.IN_REVIEW

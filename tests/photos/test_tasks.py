@@ -14,7 +14,7 @@ from photos.storage import TransientStorageError
 from photos.tasks import requeue_stuck, run_qc
 from tests.factories import PropertyFactory
 from tests.photos.conftest import ALL_PASS, phone_jpeg, results, upload, uploaded
-from tests.photos.images import corpus_bytes, corpus_params
+from tests.support.images import corpus_bytes, corpus_params
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,8 @@ def test_the_sweep_runs_every_five_minutes(settings):
     assert entry["schedule"].remaining_estimate(timezone.now()) <= timedelta(minutes=5)
 
 
-def test_the_task_checks_its_photo(cast):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_the_task_checks_its_photo(inspecting):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     run_qc(photo_id=str(photo.pk))
 
@@ -47,9 +47,9 @@ def test_the_task_checks_its_photo(cast):
 
 
 def test_running_the_task_twice_checks_once_and_tells_once(
-    cast, django_capture_on_commit_callbacks, staff_events
+    inspecting, django_capture_on_commit_callbacks, staff_events
 ):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     with django_capture_on_commit_callbacks(execute=True):
         run_qc(photo_id=str(photo.pk))
@@ -62,9 +62,9 @@ def test_running_the_task_twice_checks_once_and_tells_once(
 
 
 def test_qc_completed_is_sent_only_after_commit(
-    cast, django_capture_on_commit_callbacks, staff_events
+    inspecting, django_capture_on_commit_callbacks, staff_events
 ):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
 
     with django_capture_on_commit_callbacks() as callbacks:
         run_qc(photo_id=str(photo.pk))
@@ -78,7 +78,7 @@ def test_qc_completed_is_sent_only_after_commit(
         {
             "type": "photo.qc_completed",
             "photo_id": str(photo.pk),
-            "property_id": str(cast.inspecting.pk),
+            "property_id": str(inspecting.pk),
             "qc_status": "PASS",
             "checks": photo.qc_checks,
             "at": photo.processed_at.isoformat(),
@@ -141,8 +141,8 @@ def s3_error(status: int, code: str) -> ClientError:
     ],
     ids=["os-error", "endpoint-unreachable", "s3-slow-down", "s3-internal-error"],
 )
-def test_a_transient_storage_error_is_retried_until_qc_succeeds(cast, flaky_storage, error):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_a_transient_storage_error_is_retried_until_qc_succeeds(inspecting, flaky_storage, error):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     flaky_storage.failures, flaky_storage.error = 2, error
 
     result = run_qc.apply(kwargs={"photo_id": str(photo.pk)})
@@ -153,8 +153,8 @@ def test_a_transient_storage_error_is_retried_until_qc_succeeds(cast, flaky_stor
     assert photo.qc_status == QcStatus.PASS
 
 
-def test_when_retries_run_out_the_photo_waits_for_the_sweep(cast, flaky_storage):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_when_retries_run_out_the_photo_waits_for_the_sweep(inspecting, flaky_storage):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     flaky_storage.failures = 100
 
     result = run_qc.apply(kwargs={"photo_id": str(photo.pk)})
@@ -166,8 +166,8 @@ def test_when_retries_run_out_the_photo_waits_for_the_sweep(cast, flaky_storage)
     assert (photo.qc_status, photo.qc_started_at) == (QcStatus.PENDING, None)
 
 
-def test_a_permanent_storage_error_is_not_retried(cast, flaky_storage):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_a_permanent_storage_error_is_not_retried(inspecting, flaky_storage):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     flaky_storage.failures, flaky_storage.error = 100, s3_error(403, "AccessDenied")
 
     result = run_qc.apply(kwargs={"photo_id": str(photo.pk)})
@@ -180,8 +180,8 @@ def test_a_permanent_storage_error_is_not_retried(cast, flaky_storage):
     assert photo.qc_status == QcStatus.RUNNING
 
 
-def test_an_original_missing_from_s3_ends_in_error(cast, flaky_storage):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_an_original_missing_from_s3_ends_in_error(inspecting, flaky_storage):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     flaky_storage.failures, flaky_storage.error = 1, s3_error(404, "NoSuchKey")
 
     run_qc(photo_id=str(photo.pk))
@@ -196,12 +196,12 @@ def test_an_original_missing_from_s3_ends_in_error(cast, flaky_storage):
 # --- The sweep ----------------------------------------------------------------------------------
 
 
-def test_the_sweep_requeues_photos_stuck_in_pending_or_running(cast, settings):
+def test_the_sweep_requeues_photos_stuck_in_pending_or_running(inspecting, settings):
     stuck_for = timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS + 60)
     long_ago = timezone.now() - stuck_for
-    lost = uploaded(cast, phone_jpeg(cast.inspecting, seed=1))
-    abandoned = uploaded(cast, phone_jpeg(cast.inspecting, seed=2))
-    fresh = uploaded(cast, phone_jpeg(cast.inspecting, seed=3))
+    lost = uploaded(inspecting, phone_jpeg(inspecting, seed=1))
+    abandoned = uploaded(inspecting, phone_jpeg(inspecting, seed=2))
+    fresh = uploaded(inspecting, phone_jpeg(inspecting, seed=3))
     Photo.objects.filter(pk=lost.pk).update(updated_at=long_ago)
     Photo.objects.filter(pk=abandoned.pk).update(
         qc_status=QcStatus.RUNNING, qc_started_at=long_ago, updated_at=long_ago
@@ -217,8 +217,8 @@ def test_the_sweep_requeues_photos_stuck_in_pending_or_running(cast, settings):
     }
 
 
-def test_the_sweep_leaves_checked_photos_alone(cast, settings):
-    photo = uploaded(cast, phone_jpeg(cast.inspecting))
+def test_the_sweep_leaves_checked_photos_alone(inspecting, settings):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
     run_qc(photo_id=str(photo.pk))
     long_ago = timezone.now() - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS + 60)
     Photo.objects.filter(pk=photo.pk).update(updated_at=long_ago)
@@ -231,10 +231,9 @@ def test_the_sweep_leaves_checked_photos_alone(cast, settings):
 # --- End to end through the API, the task run in-process after commit ---------------------------
 
 
-def upload_and_check(cast, data, *, role="assigned_agent", property=None, capture):
-    target = property or cast.inspecting
+def upload_and_check(cast, property, data, *, role="assigned_agent", capture):
     with capture(execute=True):
-        response = upload(cast.client(role), target, data)
+        response = upload(cast.client(role), property, data)
     assert response.status_code == 202
     checked = cast.client(role).get(f"/api/v1/photos/{response.json()['id']}/")
     return checked.json()
@@ -244,39 +243,45 @@ def verdicts(photo: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return photo["qc_status"], {check["name"]: check["result"] for check in photo["qc_checks"]}
 
 
-def test_a_good_photo_taken_at_the_property_passes(cast, django_capture_on_commit_callbacks):
+def test_a_good_photo_taken_at_the_property_passes(
+    cast, inspecting, django_capture_on_commit_callbacks
+):
     photo = upload_and_check(
-        cast, phone_jpeg(cast.inspecting), capture=django_capture_on_commit_callbacks
+        cast, inspecting, phone_jpeg(inspecting), capture=django_capture_on_commit_callbacks
     )
 
     assert verdicts(photo) == ("PASS", ALL_PASS)
     assert photo["preview_url"] == f"http://testserver/api/v1/photos/{photo['id']}/preview"
-    assert photo["gps"]["lat"] == pytest.approx(cast.inspecting.latitude + 0.1 / 111.195, abs=1e-6)
+    assert photo["gps"]["lat"] == pytest.approx(inspecting.latitude + 0.1 / 111.195, abs=1e-6)
 
 
 def test_a_photo_just_beyond_the_limit_but_within_its_accuracy_warns(
-    cast, django_capture_on_commit_callbacks
+    cast, inspecting, django_capture_on_commit_callbacks
 ):
-    data = phone_jpeg(cast.inspecting, north_km=0.55, accuracy_m=100)
+    data = phone_jpeg(inspecting, north_km=0.55, accuracy_m=100)
 
-    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+    photo = upload_and_check(cast, inspecting, data, capture=django_capture_on_commit_callbacks)
 
     assert verdicts(photo) == ("WARN", {**ALL_PASS, "gps_distance": "warn"})
 
 
-def test_a_photo_taken_far_away_fails_the_distance(cast, django_capture_on_commit_callbacks):
-    data = phone_jpeg(cast.inspecting, north_km=5)
+def test_a_photo_taken_far_away_fails_the_distance(
+    cast, inspecting, django_capture_on_commit_callbacks
+):
+    data = phone_jpeg(inspecting, north_km=5)
 
-    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+    photo = upload_and_check(cast, inspecting, data, capture=django_capture_on_commit_callbacks)
 
     assert verdicts(photo) == ("FAIL", {**ALL_PASS, "gps_distance": "fail"})
     assert photo["distance_km"] == pytest.approx(5, abs=0.01)
 
 
-def test_a_photo_without_gps_fails_gps_present(cast, django_capture_on_commit_callbacks):
-    data = phone_jpeg(cast.inspecting, north_km=None)
+def test_a_photo_without_gps_fails_gps_present(
+    cast, inspecting, django_capture_on_commit_callbacks
+):
+    data = phone_jpeg(inspecting, north_km=None)
 
-    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+    photo = upload_and_check(cast, inspecting, data, capture=django_capture_on_commit_callbacks)
 
     assert verdicts(photo) == (
         "FAIL",
@@ -285,40 +290,42 @@ def test_a_photo_without_gps_fails_gps_present(cast, django_capture_on_commit_ca
     assert (photo["gps"], photo["distance_km"]) == (None, None)
 
 
-def test_a_blurry_photo_warns(cast, django_capture_on_commit_callbacks):
-    data = phone_jpeg(cast.inspecting, content="blurry")
+def test_a_blurry_photo_warns(cast, inspecting, django_capture_on_commit_callbacks):
+    data = phone_jpeg(inspecting, content="blurry")
 
-    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+    photo = upload_and_check(cast, inspecting, data, capture=django_capture_on_commit_callbacks)
 
     assert verdicts(photo) == ("WARN", {**ALL_PASS, "sharpness": "warn"})
 
 
 def test_the_same_bytes_on_another_property_fail_as_a_duplicate(
-    cast, django_capture_on_commit_callbacks
+    cast, inspecting, django_capture_on_commit_callbacks
 ):
-    data = phone_jpeg(cast.inspecting)
+    data = phone_jpeg(inspecting)
     elsewhere = PropertyFactory.create(owner=cast.other_client)
     upload_and_check(
-        cast,
-        data,
-        role="other_client",
-        property=elsewhere,
-        capture=django_capture_on_commit_callbacks,
+        cast, elsewhere, data, role="other_client", capture=django_capture_on_commit_callbacks
     )
 
-    photo = upload_and_check(cast, data, capture=django_capture_on_commit_callbacks)
+    photo = upload_and_check(cast, inspecting, data, capture=django_capture_on_commit_callbacks)
 
     assert verdicts(photo) == ("FAIL", {**ALL_PASS, "duplicate": "fail"})
 
 
-def test_the_capture_time_is_shown_as_the_camera_wrote_it(cast, django_capture_on_commit_callbacks):
+def test_the_capture_time_is_shown_as_the_camera_wrote_it(
+    cast, inspecting, django_capture_on_commit_callbacks
+):
     # One moment for both photos: two readings of the clock can straddle a second.
     taken = timezone.now() - timedelta(hours=1)
-    with_offset = phone_jpeg(cast.inspecting, taken=taken)
-    without_offset = phone_jpeg(cast.inspecting, taken=taken, seed=1, offset=None)
+    with_offset = phone_jpeg(inspecting, taken=taken)
+    without_offset = phone_jpeg(inspecting, taken=taken, seed=1, offset=None)
 
-    first = upload_and_check(cast, with_offset, capture=django_capture_on_commit_callbacks)
-    second = upload_and_check(cast, without_offset, capture=django_capture_on_commit_callbacks)
+    first = upload_and_check(
+        cast, inspecting, with_offset, capture=django_capture_on_commit_callbacks
+    )
+    second = upload_and_check(
+        cast, inspecting, without_offset, capture=django_capture_on_commit_callbacks
+    )
 
     assert first["taken_at"].endswith("+05:30")
     assert len(first["taken_at"]) == 25
@@ -330,11 +337,11 @@ def test_the_capture_time_is_shown_as_the_camera_wrote_it(cast, django_capture_o
 
 @pytest.mark.parametrize("entry", corpus_params())
 def test_each_corpus_photo_is_refused_or_checked_as_its_ground_truth_says(
-    cast, django_capture_on_commit_callbacks, entry
+    cast, draft, django_capture_on_commit_callbacks, entry
 ):
     data = corpus_bytes(entry)
     with django_capture_on_commit_callbacks(execute=True):
-        response = upload(cast.client("owner"), cast.draft, data, name=entry["file"])
+        response = upload(cast.client("owner"), draft, data, name=entry["file"])
 
     if entry["expect"] == "unreadable":
         assert response.status_code == 415 or (

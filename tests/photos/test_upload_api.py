@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from photos.models import Photo
 from properties.models import Status
 from propflow import sms
+from tests.cast import ROLES
 from tests.factories import PhotoFactory
 from tests.photos.conftest import (
-    ROLES,
     image_bytes,
     jpeg_header,
     photo_count,
@@ -20,7 +20,7 @@ from tests.photos.conftest import (
     stored_files,
     upload,
 )
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +59,10 @@ def assert_nothing_stored(media_root, callbacks) -> None:
 
 
 def test_it_stores_the_owners_photo_unchanged_and_queues_its_qc(
-    cast, media_root, django_capture_on_commit_callbacks
+    cast, draft, media_root, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("owner"), cast.draft, JPEG, name="../../evil.png")
+        response = upload(cast.client("owner"), draft, JPEG, name="../../evil.png")
 
     assert response.status_code == 202
     photo = Photo.objects.get()
@@ -71,7 +71,7 @@ def test_it_stores_the_owners_photo_unchanged_and_queues_its_qc(
     assert datetime.fromisoformat(body.pop("created_at")) == photo.created_at
     assert body == {
         "id": str(photo.pk),
-        "property": str(cast.draft.pk),
+        "property": str(draft.pk),
         "category": "FRONT",
         "uploaded_by": str(cast.owner.pk),
         "content_type": "image/jpeg",
@@ -92,23 +92,23 @@ def test_it_stores_the_owners_photo_unchanged_and_queues_its_qc(
         "file_url": f"http://testserver/api/v1/photos/{photo.pk}/file",
         "processed_at": None,
     }
-    original = f"photos/{cast.draft.pk}/{photo.pk}/original"
+    original = f"photos/{draft.pk}/{photo.pk}/original"
     assert stored_files(media_root) == [original]
     assert (media_root / original).read_bytes() == JPEG
     assert len(callbacks) == 1  # the QC task, queued after commit
 
 
-def test_it_takes_the_assigned_agents_photo_while_inspecting(cast):
-    response = upload(cast.client("assigned_agent"), cast.inspecting, JPEG, category="KITCHEN")
+def test_it_takes_the_assigned_agents_photo_while_inspecting(cast, inspecting):
+    response = upload(cast.client("assigned_agent"), inspecting, JPEG, category="KITCHEN")
 
     assert response.status_code == 202
     assert response.json()["uploaded_by"] == str(cast.assigned_agent.pk)
     assert Photo.objects.get().category == "KITCHEN"
 
 
-def test_it_answers_without_the_final_slash(cast):
+def test_it_answers_without_the_final_slash(cast, draft):
     response = cast.client("owner").post(
-        f"/api/v1/properties/{cast.draft.pk}/photos",
+        f"/api/v1/properties/{draft.pk}/photos",
         {"file": SimpleUploadedFile("a.jpg", JPEG), "category": "FRONT"},
         format="multipart",
     )
@@ -142,10 +142,11 @@ UPLOAD_WHILE_INSPECTING = {
     [("draft", UPLOAD_TO_DRAFT), ("inspecting", UPLOAD_WHILE_INSPECTING)],
 )
 def test_the_role_matrix_of_uploads(
-    cast, media_root, django_capture_on_commit_callbacks, role, property_name, expected
+    cast, request, media_root, django_capture_on_commit_callbacks, role, property_name, expected
 ):
+    property = request.getfixturevalue(property_name)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client(role), getattr(cast, property_name), JPEG)
+        response = upload(cast.client(role), property, JPEG)
 
     assert response.status_code == expected[role]
     if response.status_code == 202:
@@ -154,8 +155,8 @@ def test_the_role_matrix_of_uploads(
     assert_nothing_stored(media_root, callbacks)
 
 
-def test_it_tells_staff_and_others_who_may_upload(cast):
-    response = upload(cast.client("reviewer"), cast.inspecting, JPEG)
+def test_it_tells_staff_and_others_who_may_upload(cast, inspecting):
+    response = upload(cast.client("reviewer"), inspecting, JPEG)
 
     assert response.json() == {
         "detail": "Only the owner (while a draft) or the assigned agent (while inspecting) "
@@ -166,13 +167,13 @@ def test_it_tells_staff_and_others_who_may_upload(cast):
 
 @pytest.mark.parametrize("status", [Status.SUBMITTED, Status.ASSIGNED, Status.CANCELLED])
 def test_it_refuses_the_owner_once_the_property_left_draft(
-    cast, media_root, django_capture_on_commit_callbacks, status
+    cast, draft, media_root, django_capture_on_commit_callbacks, status
 ):
-    cast.draft.status = status
-    cast.draft.save()
+    draft.status = status
+    draft.save()
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("owner"), cast.draft, JPEG)
+        response = upload(cast.client("owner"), draft, JPEG)
 
     assert response.status_code == 409
     assert response.json() == {
@@ -184,13 +185,13 @@ def test_it_refuses_the_owner_once_the_property_left_draft(
 
 @pytest.mark.parametrize("status", [Status.ASSIGNED, Status.IN_REVIEW, Status.VALUED])
 def test_it_refuses_the_agent_outside_the_inspection(
-    cast, media_root, django_capture_on_commit_callbacks, status
+    cast, inspecting, media_root, django_capture_on_commit_callbacks, status
 ):
-    cast.inspecting.status = status
-    cast.inspecting.save()
+    inspecting.status = status
+    inspecting.save()
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("assigned_agent"), cast.inspecting, JPEG)
+        response = upload(cast.client("assigned_agent"), inspecting, JPEG)
 
     assert response.status_code == 409
     assert response.json()["detail"] == (
@@ -208,10 +209,10 @@ def test_it_refuses_the_agent_outside_the_inspection(
         ("HEIF", "image/heic"),
     ],
 )
-def test_it_accepts_each_format_by_its_content(cast, media_root, image_format, content_type):
+def test_it_accepts_each_format_by_its_content(cast, draft, media_root, image_format, content_type):
     data = image_bytes(image_format)
 
-    response = upload(cast.client("owner"), cast.draft, data, name="photo.jpg")
+    response = upload(cast.client("owner"), draft, data, name="photo.jpg")
 
     assert response.status_code == 202
     assert response.json()["content_type"] == content_type
@@ -219,8 +220,8 @@ def test_it_accepts_each_format_by_its_content(cast, media_root, image_format, c
     assert (media_root / photo.file.name).read_bytes() == data
 
 
-def test_it_types_a_jpeg_named_png_as_a_jpeg(cast):
-    response = upload(cast.client("owner"), cast.draft, JPEG, name="photo.png")
+def test_it_types_a_jpeg_named_png_as_a_jpeg(cast, draft):
+    response = upload(cast.client("owner"), draft, JPEG, name="photo.png")
 
     assert response.json()["content_type"] == "image/jpeg"
 
@@ -244,10 +245,10 @@ ACCEPTED = "send JPEG, HEIC/HEIF, AVIF, WebP or PNG"
     ids=["gif", "tiff", "bmp", "text-named-jpg", "pdf", "corrupt-jpeg"],
 )
 def test_it_refuses_what_is_not_an_accepted_image_with_415(
-    cast, media_root, django_capture_on_commit_callbacks, data, detail
+    cast, draft, media_root, django_capture_on_commit_callbacks, data, detail
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("owner"), cast.draft, data, name="photo.jpg")
+        response = upload(cast.client("owner"), draft, data, name="photo.jpg")
 
     assert response.status_code == 415
     assert response.json() == {"detail": detail, "errors": {"file": [detail]}}
@@ -260,10 +261,10 @@ def test_it_refuses_what_is_not_an_accepted_image_with_415(
     ids=["png-900mp", "jpeg-3600mp", "jpeg-101mp"],
 )
 def test_it_refuses_a_header_claiming_too_many_pixels_with_413(
-    cast, media_root, django_capture_on_commit_callbacks, data
+    cast, draft, media_root, django_capture_on_commit_callbacks, data
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("owner"), cast.draft, data)
+        response = upload(cast.client("owner"), draft, data)
 
     assert response.status_code == 413
     assert response.json()["detail"].startswith(
@@ -272,20 +273,20 @@ def test_it_refuses_a_header_claiming_too_many_pixels_with_413(
     assert_nothing_stored(media_root, callbacks)
 
 
-def test_it_takes_an_image_under_the_pixel_limit_though_over_pillows_default(cast):
+def test_it_takes_an_image_under_the_pixel_limit_though_over_pillows_default(cast, draft):
     # 95 MP: over Pillow's own 89.5 MP bomb limit, under PropFlow's 100 MP setting.
-    response = upload(cast.client("owner"), cast.draft, jpeg_header(10_000, 9_500))
+    response = upload(cast.client("owner"), draft, jpeg_header(10_000, 9_500))
 
     assert response.status_code == 202
 
 
 def test_it_applies_the_pixel_limit_setting(
-    cast, media_root, django_capture_on_commit_callbacks, settings
+    cast, draft, media_root, django_capture_on_commit_callbacks, settings
 ):
     settings.PHOTO_MAX_PIXELS = 70_000
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("owner"), cast.draft, JPEG)
+        response = upload(cast.client("owner"), draft, JPEG)
 
     assert response.status_code == 413
     assert response.json()["detail"] == (
@@ -301,13 +302,13 @@ def test_it_applies_the_pixel_limit_setting(
     ids=["counted-while-streaming", "refused-by-content-length"],
 )
 def test_it_refuses_a_file_over_the_size_limit_with_413(
-    cast, media_root, django_capture_on_commit_callbacks, settings, size
+    cast, draft, media_root, django_capture_on_commit_callbacks, settings, size
 ):
     settings.PHOTO_MAX_UPLOAD_BYTES = 50_000
     data = JPEG + b"\x00" * (size - len(JPEG))
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("owner"), cast.draft, data)
+        response = upload(cast.client("owner"), draft, data)
 
     assert response.status_code == 413
     assert response.json() == {
@@ -317,10 +318,10 @@ def test_it_refuses_a_file_over_the_size_limit_with_413(
     assert_nothing_stored(media_root, callbacks)
 
 
-def test_it_names_the_default_size_limit_in_megabytes(cast, settings):
+def test_it_names_the_default_size_limit_in_megabytes(cast, draft, settings):
     settings.PHOTO_MAX_UPLOAD_BYTES = 1024 * 1024
 
-    response = upload(cast.client("owner"), cast.draft, JPEG + b"\x00" * (1024 * 1024))
+    response = upload(cast.client("owner"), draft, JPEG + b"\x00" * (1024 * 1024))
 
     assert response.json()["detail"] == "The file is larger than the 1 MB limit."
 
@@ -341,7 +342,7 @@ def test_it_names_the_default_size_limit_in_megabytes(cast, settings):
     ids=["no-category", "unknown-category", "blank-category", "no-file", "text", "empty"],
 )
 def test_it_refuses_a_malformed_form_with_400(
-    cast, media_root, django_capture_on_commit_callbacks, form, errors
+    cast, draft, media_root, django_capture_on_commit_callbacks, form, errors
 ):
     if form.get("file") == "SKIP":
         form["file"] = SimpleUploadedFile("a.jpg", JPEG)
@@ -350,7 +351,7 @@ def test_it_refuses_a_malformed_form_with_400(
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = cast.client("owner").post(
-            f"/api/v1/properties/{cast.draft.pk}/photos/", form, format="multipart"
+            f"/api/v1/properties/{draft.pk}/photos/", form, format="multipart"
         )
 
     assert response.status_code == 400
@@ -358,10 +359,12 @@ def test_it_refuses_a_malformed_form_with_400(
     assert_nothing_stored(media_root, callbacks)
 
 
-def test_it_refuses_a_json_body_with_415(cast, media_root, django_capture_on_commit_callbacks):
+def test_it_refuses_a_json_body_with_415(
+    cast, draft, media_root, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         response = cast.client("owner").post(
-            f"/api/v1/properties/{cast.draft.pk}/photos/", {"category": "FRONT"}, format="json"
+            f"/api/v1/properties/{draft.pk}/photos/", {"category": "FRONT"}, format="json"
         )
 
     assert response.status_code == 415
@@ -370,11 +373,11 @@ def test_it_refuses_a_json_body_with_415(cast, media_root, django_capture_on_com
 
 
 def test_it_refuses_an_oversized_form_field_without_a_500(
-    cast, media_root, django_capture_on_commit_callbacks
+    cast, draft, media_root, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         response = cast.client("owner").post(
-            f"/api/v1/properties/{cast.draft.pk}/photos/",
+            f"/api/v1/properties/{draft.pk}/photos/",
             {"file": SimpleUploadedFile("a.jpg", JPEG), "category": "F" * 3_000_000},
             format="multipart",
         )
@@ -395,12 +398,12 @@ def test_it_refuses_an_oversized_form_field_without_a_500(
     ],
 )
 def test_it_refuses_a_broken_multipart_body_with_400(
-    cast, media_root, django_capture_on_commit_callbacks, content_type, detail
+    cast, draft, media_root, django_capture_on_commit_callbacks, content_type, detail
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         response = cast.client("owner").generic(
             "POST",
-            f"/api/v1/properties/{cast.draft.pk}/photos/",
+            f"/api/v1/properties/{draft.pk}/photos/",
             b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n',
             content_type=content_type,
         )
@@ -410,8 +413,8 @@ def test_it_refuses_a_broken_multipart_body_with_400(
     assert_nothing_stored(media_root, callbacks)
 
 
-def test_an_unknown_property_is_a_404(cast, media_root):
-    response = upload(cast.client("owner"), cast.draft, JPEG)
+def test_an_unknown_property_is_a_404(cast, draft, media_root):
+    response = upload(cast.client("owner"), draft, JPEG)
     assert response.status_code == 202
 
     missing = cast.client("owner").post(
@@ -428,55 +431,51 @@ def test_an_unknown_property_is_a_404(cast, media_root):
 
 
 def test_a_retry_with_the_same_key_returns_the_first_photo(
-    cast, media_root, django_capture_on_commit_callbacks
+    cast, inspecting, media_root, django_capture_on_commit_callbacks
 ):
-    first = upload(cast.client("assigned_agent"), cast.inspecting, JPEG, key="k-1")
+    first = upload(cast.client("assigned_agent"), inspecting, JPEG, key="k-1")
 
     with django_capture_on_commit_callbacks() as callbacks:
-        retry = upload(cast.client("assigned_agent"), cast.inspecting, JPEG, key="k-1")
+        retry = upload(cast.client("assigned_agent"), inspecting, JPEG, key="k-1")
 
     assert (first.status_code, retry.status_code) == (202, 202)
     assert retry.json() == first.json()
     assert photo_count() == 1
-    assert stored_files(media_root) == [
-        f"photos/{cast.inspecting.pk}/{first.json()['id']}/original"
-    ]
+    assert stored_files(media_root) == [f"photos/{inspecting.pk}/{first.json()['id']}/original"]
     assert callbacks == []
 
 
-def test_a_retry_after_the_property_moved_on_still_returns_the_first_photo(cast):
-    first = upload(cast.client("owner"), cast.draft, JPEG, key="k-1")
-    cast.draft.status = Status.SUBMITTED
-    cast.draft.save()
+def test_a_retry_after_the_property_moved_on_still_returns_the_first_photo(cast, draft):
+    first = upload(cast.client("owner"), draft, JPEG, key="k-1")
+    draft.status = Status.SUBMITTED
+    draft.save()
 
-    retry = upload(cast.client("owner"), cast.draft, JPEG, key="k-1")
+    retry = upload(cast.client("owner"), draft, JPEG, key="k-1")
 
     assert retry.status_code == 202
     assert retry.json()["id"] == first.json()["id"]
 
 
 def test_a_key_reused_for_another_upload_is_a_409(
-    cast, media_root, django_capture_on_commit_callbacks
+    cast, draft, media_root, django_capture_on_commit_callbacks
 ):
-    first = upload(cast.client("owner"), cast.draft, JPEG, key="k-1")
+    first = upload(cast.client("owner"), draft, JPEG, key="k-1")
 
     with django_capture_on_commit_callbacks() as callbacks:
-        other_category = upload(
-            cast.client("owner"), cast.draft, JPEG, key="k-1", category="LIVING"
-        )
+        other_category = upload(cast.client("owner"), draft, JPEG, key="k-1", category="LIVING")
 
     assert other_category.status_code == 409
     assert other_category.json() == {
         "detail": "This Idempotency-Key was already used for another upload; send a new key."
     }
     assert photo_count() == 1
-    assert stored_files(media_root) == [f"photos/{cast.draft.pk}/{first.json()['id']}/original"]
+    assert stored_files(media_root) == [f"photos/{draft.pk}/{first.json()['id']}/original"]
     assert callbacks == []
 
 
-def test_keys_belong_to_their_uploader(cast):
-    by_owner = upload(cast.client("owner"), cast.draft, JPEG, key="k-1")
-    by_agent = upload(cast.client("assigned_agent"), cast.inspecting, JPEG, key="k-1")
+def test_keys_belong_to_their_uploader(cast, draft, inspecting):
+    by_owner = upload(cast.client("owner"), draft, JPEG, key="k-1")
+    by_agent = upload(cast.client("assigned_agent"), inspecting, JPEG, key="k-1")
 
     assert by_agent.status_code == 202
     assert by_agent.json()["id"] != by_owner.json()["id"]
@@ -484,9 +483,9 @@ def test_keys_belong_to_their_uploader(cast):
 
 
 @pytest.mark.parametrize("key", ["k" * 129, "has space", "naïve"])
-def test_a_malformed_key_is_a_400(cast, media_root, django_capture_on_commit_callbacks, key):
+def test_a_malformed_key_is_a_400(cast, draft, media_root, django_capture_on_commit_callbacks, key):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("owner"), cast.draft, JPEG, key=key)
+        response = upload(cast.client("owner"), draft, JPEG, key=key)
 
     assert response.status_code == 400
     assert response.json()["errors"] == {
@@ -510,7 +509,7 @@ class TwinOnSaveStorage(FileSystemStorage):
         return super().save(name, content, max_length=max_length)
 
 
-def test_a_concurrent_retry_is_settled_by_the_unique_key(cast, media_root, settings):
+def test_a_concurrent_retry_is_settled_by_the_unique_key(cast, inspecting, media_root, settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -519,12 +518,12 @@ def test_a_concurrent_retry_is_settled_by_the_unique_key(cast, media_root, setti
         },
     }
     TwinOnSaveStorage.twin = {
-        "property": cast.inspecting,
+        "property": inspecting,
         "uploaded_by": cast.assigned_agent,
         "idempotency_key": "k-1",
     }
 
-    response = upload(cast.client("assigned_agent"), cast.inspecting, JPEG, key="k-1")
+    response = upload(cast.client("assigned_agent"), inspecting, JPEG, key="k-1")
 
     twin = Photo.objects.get()
     assert response.status_code == 202
@@ -541,7 +540,7 @@ class UnreachableStorage(FileSystemStorage):
 
 
 def test_storage_down_is_a_503_with_nothing_kept(
-    cast, media_root, settings, django_capture_on_commit_callbacks
+    cast, draft, media_root, settings, django_capture_on_commit_callbacks
 ):
     settings.STORAGES = {
         **settings.STORAGES,
@@ -552,7 +551,7 @@ def test_storage_down_is_a_503_with_nothing_kept(
     }
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = upload(cast.client("owner"), cast.draft, JPEG)
+        response = upload(cast.client("owner"), draft, JPEG)
 
     assert response.status_code == 503
     assert response.json() == {"detail": "Photo storage is unavailable; try again shortly."}

@@ -21,8 +21,9 @@ from accounts.models import Role, User
 from photos.models import Category, QcStatus
 from properties.admin import EstimatedCountPaginator
 from properties.models import Property, Status, StatusChange
+from tests.cast import Cast
 from tests.factories import PhotoFactory, PropertyFactory, UserFactory
-from tests.properties.conftest import DUE_DATE, Cast, Snapshot, property_in, row
+from tests.properties.conftest import DUE_DATE, Snapshot, property_in, row
 
 pytestmark = pytest.mark.django_db
 

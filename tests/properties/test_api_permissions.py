@@ -9,29 +9,14 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from properties.models import Property, Status
 from propflow import sms
-from tests.conftest import authenticated_client
+from tests.cast import ROLES, Cast, authenticated_client
+from tests.events import EventListener, audience_groups
 from tests.factories import UserFactory
-from tests.properties.conftest import (
-    Cast,
-    EventListener,
-    Snapshot,
-    add_required_photos,
-    audience_groups,
-    property_in,
-)
+from tests.properties.conftest import Snapshot, add_required_photos, property_in
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/properties/"
-ROLES = (
-    "anonymous",
-    "other_client",
-    "owner",
-    "unrelated_agent",
-    "assigned_agent",
-    "reviewer",
-    "admin",
-)
 NEW_PROPERTY = {
     "property_type": "PLOT",
     "address": "Survey 42, Hinjewadi",
@@ -43,12 +28,6 @@ NEW_PROPERTY = {
 def _matrix(*codes: int) -> list[tuple[str, int]]:
     assert len(codes) == len(ROLES)
     return list(zip(ROLES, codes, strict=True))
-
-
-def _client(role: str, cast: Cast) -> APIClient:
-    if role == "anonymous":
-        return APIClient()
-    return authenticated_client(cast.everyone()[role])
 
 
 def _call_changing_nothing_unless_allowed(
@@ -67,7 +46,7 @@ def _call_changing_nothing_unless_allowed(
     before = Snapshot.of(property)
 
     with capture(execute=True) as callbacks:
-        response = getattr(_client(role, cast), method)(url, body, format="json")
+        response = getattr(cast.client(role), method)(url, body, format="json")
 
     assert response.status_code == expected, response.content
     if expected >= 400:
@@ -79,7 +58,7 @@ def _call_changing_nothing_unless_allowed(
     return response
 
 
-# --- List, create, retrieve, edit, delete, history -----------------------------------------
+# --- List, create, retrieve, edit, delete, history --------------------------------------------
 
 
 #                                   anon other owner unrel assigned reviewer admin
@@ -99,7 +78,7 @@ def test_list_shows_each_role_only_what_it_may_see(role: str, expected: int, cas
         "admin": {assigned, declined_by_agent, someone_elses},
     }
 
-    response = _client(role, cast).get(URL)
+    response = cast.client(role).get(URL)
 
     assert response.status_code == expected
     if role == "anonymous":
@@ -115,7 +94,7 @@ def test_list_shows_each_role_only_what_it_may_see(role: str, expected: int, cas
 def test_only_clients_create_properties_and_own_what_they_create(
     role: str, expected: int, cast: Cast
 ) -> None:
-    response = _client(role, cast).post(URL, NEW_PROPERTY, format="json")
+    response = cast.client(role).post(URL, NEW_PROPERTY, format="json")
 
     assert response.status_code == expected
     if expected == 201:
@@ -134,7 +113,7 @@ def test_retrieve_is_a_404_for_anyone_who_may_not_see_the_property(
 ) -> None:
     property = property_in(Status.INSPECTING, cast=cast)
 
-    response = _client(role, cast).get(f"{URL}{property.pk}/")
+    response = cast.client(role).get(f"{URL}{property.pk}/")
 
     assert response.status_code == expected
     if expected == 200:
@@ -150,7 +129,7 @@ def test_history_is_a_404_for_anyone_who_may_not_see_the_property(
 ) -> None:
     property = property_in(Status.INSPECTING, cast=cast)
 
-    response = _client(role, cast).get(f"{URL}{property.pk}/history/")
+    response = cast.client(role).get(f"{URL}{property.pk}/history/")
 
     assert response.status_code == expected
     if expected == 200:
@@ -201,7 +180,7 @@ def test_only_the_owner_deletes_and_only_a_draft(
     property = property_in(status, cast=cast)
 
     if expected == 204:
-        response = _client(role, cast).delete(f"{URL}{property.pk}/")
+        response = cast.client(role).delete(f"{URL}{property.pk}/")
         assert response.status_code == 204
         assert not Property.objects.filter(pk=property.pk).exists()
         return
@@ -217,7 +196,7 @@ def test_only_the_owner_deletes_and_only_a_draft(
     )
 
 
-# --- Workflow actions ----------------------------------------------------------------------
+# --- Workflow actions -------------------------------------------------------------------------
 
 ACTION_MATRIX = {
     #                                              anon other owner unrel assigned reviewer admin
@@ -280,7 +259,7 @@ def test_each_action_is_taken_only_by_its_actor(
         assert Property.objects.get(pk=property.pk).status == response.json()["status"]
 
 
-# --- Tokens ----------------------------------------------------------------------------------
+# --- Tokens -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("header", ["Bearer not-a-token", "Bearer ", "Basic dXNlcjpwYXNz"])
@@ -308,13 +287,13 @@ def test_a_deactivated_users_token_no_longer_works(cast: Cast) -> None:
     assert Property.objects.get(pk=property.pk).status == Status.DRAFT
 
 
-# --- Staff user list -----------------------------------------------------------------------
+# --- Staff user list --------------------------------------------------------------------------
 
 
 #                                   anon other owner unrel assigned reviewer admin
 @pytest.mark.parametrize(("role", "expected"), _matrix(401, 403, 403, 403, 403, 200, 200))
 def test_only_staff_list_users(role: str, expected: int, cast: Cast) -> None:
-    response = _client(role, cast).get("/api/v1/users/?role=agent")
+    response = cast.client(role).get("/api/v1/users/?role=agent")
 
     assert response.status_code == expected
     if expected != 200:

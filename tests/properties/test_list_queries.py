@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from photos.models import Category, Photo, QcStatus
 from properties.models import Property, Status
-from tests.conftest import authenticated_client
+from tests.cast import Cast, authenticated_client
 from tests.factories import PhotoFactory, PropertyFactory
-from tests.properties.conftest import DUE_DATE, Cast
+from tests.properties.conftest import DUE_DATE
 
 pytestmark = pytest.mark.django_db
 

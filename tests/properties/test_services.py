@@ -25,16 +25,10 @@ from properties.workflow import Action
 from propflow import sms
 from propflow.errors import ConflictError, DomainError, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import STAFF_GROUP, user_group
+from tests.cast import Cast
+from tests.events import EventListener
 from tests.factories import PhotoFactory, UserFactory
-from tests.properties.conftest import (
-    DUE_DATE,
-    Cast,
-    EventListener,
-    Snapshot,
-    add_required_photos,
-    property_in,
-    row,
-)
+from tests.properties.conftest import DUE_DATE, Snapshot, add_required_photos, property_in, row
 
 pytestmark = pytest.mark.django_db
 

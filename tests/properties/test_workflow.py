@@ -8,15 +8,12 @@ import pytest
 from properties.models import Status, StatusChange
 from properties.workflow import TRANSITIONS, Action, Actor, actions_from
 from propflow import sms
-from tests.conftest import authenticated_client
+from tests.cast import Cast, authenticated_client, make_cast
+from tests.events import EventListener, audience_groups
 from tests.properties.conftest import (
     STATUSES_WITH_AGENT,
-    Cast,
-    EventListener,
     Snapshot,
     add_required_photos,
-    audience_groups,
-    make_cast,
     property_in,
     row,
 )

@@ -1,10 +1,10 @@
-"""Listeners on the events WebSocket, over the real ASGI application, and the cast of users.
+"""Listeners on the events WebSocket, over the real ASGI application, on the channel layer of
+the settings.
 
 Consumers close old database connections: these tests need ``django_db(transaction=True)``.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,11 +14,12 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import Role, User
+from accounts.models import User
 from properties.models import Property, Status
 from propflow.asgi import application
 from propflow.realtime.broadcast import user_group
-from tests.factories import PropertyFactory, UserFactory
+from tests.cast import Cast
+from tests.factories import PropertyFactory
 
 # Long enough for a slow CI machine; a passing test never waits this long.
 WAIT_SECONDS = 10
@@ -27,24 +28,11 @@ Header = tuple[bytes, bytes]
 OpenSocket = Callable[..., Awaitable[WebsocketCommunicator]]
 
 
-@dataclass(frozen=True)
-class Cast:
-    owner: User
-    other_client: User
-    agent: User
-    other_agent: User
-    reviewer: User
-
-
-@pytest.fixture
-def cast(transactional_db: None) -> Cast:
-    return Cast(
-        owner=UserFactory.create(role=Role.CLIENT),
-        other_client=UserFactory.create(role=Role.CLIENT),
-        agent=UserFactory.create(role=Role.AGENT),
-        other_agent=UserFactory.create(role=Role.AGENT),
-        reviewer=UserFactory.create(role=Role.REVIEWER),
-    )
+@pytest.fixture(autouse=True)
+def _channel_layer() -> None:
+    """The channel layer settings.py configures (Redis where REDIS_URL is set), in place of the
+    fresh in-memory one of the other tests (tests/conftest.py): these tests are of the transport
+    itself, shared by the test and its consumers."""
 
 
 @pytest.fixture

@@ -14,15 +14,15 @@ from websockets.sync.client import connect
 from accounts.models import User
 from propflow.asgi import application
 from propflow.realtime.auth import CLOSE_ORIGIN_FORBIDDEN, CLOSE_UNAUTHENTICATED
-from tests.processes import ROOT, asgi_server, embedded_environment
+from tests.cast import Cast
 from tests.realtime.conftest import (
     WAIT_SECONDS,
-    Cast,
     OpenSocket,
     access_token,
     assert_closed_with,
     next_message,
 )
+from tests.support.processes import ROOT, asgi_server, embedded_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

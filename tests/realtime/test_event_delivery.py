@@ -16,9 +16,9 @@ from properties.services import property_transition
 from properties.workflow import Action
 from propflow.realtime.auth import CLOSE_MESSAGE_TOO_BIG, CLOSE_TOO_MANY_MESSAGES, TokenBucket
 from propflow.realtime.broadcast import broadcast_on_commit
+from tests.cast import Cast
 from tests.factories import PhotoFactory
 from tests.realtime.conftest import (
-    Cast,
     OpenSocket,
     assert_closed_with,
     assert_heard_nothing,
@@ -54,15 +54,15 @@ async def test_an_assignment_reaches_the_owner_the_agent_and_staff_only(
 ) -> None:
     owner = await listen(open_socket, cast.owner)
     other_client = await listen(open_socket, cast.other_client)
-    agent = await listen(open_socket, cast.agent)
-    other_agent = await listen(open_socket, cast.other_agent)
+    agent = await listen(open_socket, cast.assigned_agent)
+    other_agent = await listen(open_socket, cast.unrelated_agent)
     reviewer = await listen(open_socket, cast.reviewer)
 
     await transition(
         actor=cast.reviewer,
         property_id=submitted_property.pk,
         action=Action.ASSIGN,
-        agent_id=cast.agent.pk,
+        agent_id=cast.assigned_agent.pk,
     )
 
     expected = status_changed(
@@ -72,7 +72,7 @@ async def test_an_assignment_reaches_the_owner_the_agent_and_staff_only(
     assert without_time(await next_message(agent)) == expected
     assert without_time(await next_message(reviewer)) == expected
     await assert_heard_nothing(other_client, cast.other_client)
-    await assert_heard_nothing(other_agent, cast.other_agent)
+    await assert_heard_nothing(other_agent, cast.unrelated_agent)
 
 
 @pytest.mark.asyncio
@@ -83,27 +83,30 @@ async def test_an_agent_who_declined_hears_no_more(
         actor=cast.reviewer,
         property_id=submitted_property.pk,
         action=Action.ASSIGN,
-        agent_id=cast.agent.pk,
+        agent_id=cast.assigned_agent.pk,
     )
-    agent = await listen(open_socket, cast.agent)
-    other_agent = await listen(open_socket, cast.other_agent)
+    agent = await listen(open_socket, cast.assigned_agent)
+    other_agent = await listen(open_socket, cast.unrelated_agent)
     owner = await listen(open_socket, cast.owner)
 
     await transition(
-        actor=cast.agent, property_id=submitted_property.pk, action=Action.DECLINE, reason="Far"
+        actor=cast.assigned_agent,
+        property_id=submitted_property.pk,
+        action=Action.DECLINE,
+        reason="Far",
     )
     await transition(
         actor=cast.reviewer,
         property_id=submitted_property.pk,
         action=Action.ASSIGN,
-        agent_id=cast.other_agent.pk,
+        agent_id=cast.unrelated_agent.pk,
     )
 
     assert (await next_message(owner))["to"] == Status.SUBMITTED
     assert (await next_message(owner))["to"] == Status.ASSIGNED
     reassigned = await next_message(other_agent)
     assert (reassigned["from"], reassigned["to"]) == (Status.SUBMITTED, Status.ASSIGNED)
-    await assert_heard_nothing(agent, cast.agent)
+    await assert_heard_nothing(agent, cast.assigned_agent)
 
 
 @pytest.mark.asyncio

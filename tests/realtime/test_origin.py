@@ -5,8 +5,8 @@ Anything else closes 4403 before any data."""
 import pytest
 
 from propflow.realtime.auth import CLOSE_ORIGIN_FORBIDDEN, origin_allowed
+from tests.cast import Cast
 from tests.realtime.conftest import (
-    Cast,
     OpenSocket,
     access_token,
     assert_closed_with,

@@ -20,15 +20,15 @@ from django.test import Client
 from accounts.models import Role, User
 from propflow.realtime import consumers
 from propflow.realtime.auth import CLOSE_INTERNAL_ERROR, CLOSE_UNAUTHENTICATED
-from tests.processes import ROOT, embedded_environment
+from tests.cast import Cast
 from tests.realtime.conftest import (
-    Cast,
     Header,
     OpenSocket,
     access_token,
     assert_closed_with,
     next_message,
 )
+from tests.support.processes import ROOT, embedded_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,6 @@ import os
 import time
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -18,9 +17,14 @@ from websockets.sync.client import ClientConnection, connect
 from accounts.models import Role
 from properties.models import Property
 from tests.factories import PropertyFactory, UserFactory
-from tests.photos.images import make_jpeg
-from tests.processes import asgi_server, celery_worker, services_environment
 from tests.realtime.conftest import access_token
+from tests.support.images import make_jpeg
+from tests.support.processes import (
+    asgi_server,
+    celery_worker,
+    database_url_of_this_test,
+    services_environment,
+)
 
 pytestmark = [
     pytest.mark.services,
@@ -33,17 +37,6 @@ pytestmark = [
 ]
 
 QC_SECONDS = 90
-
-
-def database_url_of_this_test() -> str:
-    """The database of this test (pytest-django's test database), for the other processes."""
-    database = settings.DATABASES["default"]
-    credentials = quote(str(database["USER"]), safe="")
-    if database.get("PASSWORD"):
-        credentials += ":" + quote(str(database["PASSWORD"]), safe="")
-    host = database.get("HOST") or "127.0.0.1"
-    port = database.get("PORT") or 5432
-    return f"postgres://{credentials}@{host}:{port}/{database['NAME']}"
 
 
 def next_event(socket: ClientConnection, event_type: str) -> dict[str, Any]:

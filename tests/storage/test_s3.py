@@ -25,9 +25,9 @@ import propflow.settings as project_settings
 from accounts.models import Role, User
 from photos.models import Photo
 from properties.models import Property
-from tests.conftest import authenticated_client
+from tests.cast import authenticated_client
 from tests.factories import PropertyFactory, UserFactory
-from tests.photos.images import make_jpeg
+from tests.support.images import make_jpeg
 
 pytestmark = [
     pytest.mark.services,
@@ -47,11 +47,10 @@ SHORT_EXPIRY_SECONDS = 3
 @pytest.fixture
 def s3_storage(settings: Any, media_root: Any) -> dict[str, Any]:
     """The default storage as settings.py configures it from the environment (S3), in place of
-    the local folder that the autouse media_root fixture sets; events stay in memory."""
+    the local folder that the autouse media_root fixture sets."""
     s3_config = copy.deepcopy(project_settings.STORAGES["default"])
     assert s3_config["BACKEND"] == "storages.backends.s3.S3Storage"
     settings.STORAGES = {**settings.STORAGES, "default": s3_config}
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     return s3_config
 
 

@@ -1,11 +1,43 @@
-"""``python manage.py benchmark_property_list --properties 100000``: what a page of the property
-list costs a reviewer on a large table, through the API (cursor pages) and the admin's review
-queue (numbered pages), on whatever database DATABASE_URL names."""
+"""What a page of the property list costs a reviewer on a large table: the queries and median
+latency of the first page and of a page near the end, through the API (cursor pages) and the
+admin's review queue (numbered pages).
 
+    python -m benchmarks.property_list [--properties 100000] [--photos-per-property 2] \
+        [--requests 20] [--force]
+
+With nothing set it runs on a throwaway SQLite database in a temporary folder; with DATABASE_URL
+(DATABASE_URL=postgres://postgres@127.0.0.1:5432/propflow python -m benchmarks.property_list) on
+that database, which must hold no properties (or pass --force). Every row it makes is rolled
+back at the end.
+
+Prints how many rows it made and in how long, then a table: list, page size, page, queries and
+the median of the timed requests in ms.
+"""
+
+# Django is set up, on the database above, before the models are imported.
+# ruff: noqa: E402
+
+import os
+import shutil
+import tempfile
+
+import django
+from django.conf import settings
+
+# Run as a script (the tests import this module with Django already set up on their database).
+THROWAWAY_DATA_DIR: str | None = None
+if not settings.configured:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propflow.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if not os.environ.get("DATABASE_URL"):
+        THROWAWAY_DATA_DIR = tempfile.mkdtemp(prefix="propflow-property-list-")
+        os.environ["DATA_DIR"] = THROWAWAY_DATA_DIR
+    django.setup()
+
+import argparse
 import statistics
 import time
-from argparse import ArgumentParser
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -13,8 +45,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -63,44 +94,59 @@ class Measurement:
     median_ms: float
 
 
-class Command(BaseCommand):
-    help = (
-        "Bulk-creates properties, then measures queries and median latency of the first page "
-        "and a page near the end of the API list and the admin queue, as a reviewer. Every row "
-        "it makes is rolled back at the end."
-    )
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--properties", type=int, default=100_000)
-        parser.add_argument("--photos-per-property", type=int, default=2)
-        parser.add_argument("--requests", type=int, default=20, help="Timed requests per row.")
-        parser.add_argument(
-            "--force", action="store_true", help="Run even though the database has properties."
+def main(argv: Sequence[str] | None = None) -> None:
+    """Bulk-creates the rows, measures, prints the table; the rows are rolled back at the end,
+    and a throwaway database is deleted."""
+    try:
+        arguments = _arguments(argv)
+        if THROWAWAY_DATA_DIR:
+            call_command("migrate", verbosity=0)
+        _measure_in_a_rolled_back_transaction(
+            arguments.properties, arguments.photos_per_property, arguments.requests, arguments.force
         )
+    finally:
+        if THROWAWAY_DATA_DIR:
+            shutil.rmtree(THROWAWAY_DATA_DIR)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        """Creates the rows inside one transaction and rolls it back when done: nothing is left
-        behind, even when interrupted, and other connections never see the rows."""
-        count: int = options["properties"]
-        if count < 2 * max(PAGE_SIZES):
-            raise CommandError(f"--properties must be at least {2 * max(PAGE_SIZES)}.")
-        existing = Property.objects.count()
-        if existing and not options["force"]:
-            raise CommandError(
-                f"The database has {existing} properties; the timings would include them. "
-                "Use an empty database, or --force."
-            )
-        with transaction.atomic():
-            started = time.perf_counter()
-            reviewer = _create_rows(count, options["photos_per_property"])
-            self.stdout.write(
-                f"Created {count:,} properties and {count * options['photos_per_property']:,} "
-                f"photos in {time.perf_counter() - started:.1f} s "
-                f"({connection.vendor}); rolled back at the end."
-            )
-            measurements = _measure(reviewer, options["requests"])
-            transaction.set_rollback(True)
-        self.stdout.write(_table(measurements, options["requests"]))
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Queries and median latency of the property list's pages, as a reviewer."
+    )
+    parser.add_argument("--properties", type=int, default=100_000)
+    parser.add_argument("--photos-per-property", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=20, help="Timed requests per row.")
+    parser.add_argument(
+        "--force", action="store_true", help="Run even though the database has properties."
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.properties < 2 * max(PAGE_SIZES):
+        parser.error(f"--properties must be at least {2 * max(PAGE_SIZES)}.")
+    return arguments
+
+
+def _measure_in_a_rolled_back_transaction(
+    count: int, photos_per_property: int, requests: int, force: bool
+) -> None:
+    """Creates the rows inside one transaction and rolls it back when done: nothing is left
+    behind, even when interrupted, and other connections never see the rows."""
+    existing = Property.objects.count()
+    if existing and not force:
+        raise SystemExit(
+            f"The database has {existing} properties; the timings would include them. "
+            "Use an empty database, or --force."
+        )
+    with transaction.atomic():
+        started = time.perf_counter()
+        reviewer = _create_rows(count, photos_per_property)
+        print(
+            f"Created {count:,} properties and {count * photos_per_property:,} "
+            f"photos in {time.perf_counter() - started:.1f} s "
+            f"({connection.vendor}); rolled back at the end."
+        )
+        measurements = _measure(reviewer, requests)
+        transaction.set_rollback(True)
+    print(_table(measurements, requests))
 
 
 def _batches(rows: Iterator[Any]) -> Iterator[list[Any]]:
@@ -237,7 +283,7 @@ def _run(
     # request clears.
     query_count = len(queries)
     if response.status_code != 200:
-        raise CommandError(f"{list_name} {page}: HTTP {response.status_code}.")
+        raise SystemExit(f"{list_name} {page}: HTTP {response.status_code}.")
     timings = []
     for _ in range(requests):
         started = time.perf_counter()
@@ -256,3 +302,7 @@ def _table(measurements: list[Measurement], requests: int) -> str:
         for m in measurements
     ]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,5 @@
-"""Real PropFlow processes for end-to-end tests: started on a free loopback port, always stopped."""
+"""Real PropFlow processes for end-to-end tests and benchmarks: started on a free loopback port,
+always stopped."""
 
 import os
 import signal
@@ -14,7 +15,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "S3_BUCKET")
 
 
