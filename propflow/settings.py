@@ -15,28 +15,39 @@ from botocore.config import Config as BotocoreConfig
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from propflow.secret_key import development_secret_key
+
 # Lets generic classes such as ModelAdmin[User] be subscripted at run time.
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
+# Variables already set win over the file's; ENV_FILE names another file, or none when empty.
+ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    env.read_env(ENV_FILE)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: `make run` (the embedded default) turns it on for itself.
+DEBUG = env.bool("DEBUG", default=False)
 
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
+
+# Without DEBUG nothing starts without a key; with DEBUG, each data folder gets a random key of
+# its own, made once: no installation runs on a key that anyone else knows.
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-" + "x" * 40  # DEBUG only
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (50 or more random characters)."
+        )
+    SECRET_KEY = development_secret_key(DATA_DIR / "secret_key")
+# The JWTs' own key, so that rotating either key does not sign out the other's users.
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-
-DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -249,7 +260,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
-    "SIGNING_KEY": SECRET_KEY,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
 }
 if SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] > timedelta(minutes=15):
     raise ImproperlyConfigured("JWT_ACCESS_MINUTES may be at most 15.")
