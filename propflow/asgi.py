@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django (bodies over their limit refused first), WebSockets
+through Channels."""
 
 import os
 
@@ -15,6 +16,7 @@ from django.urls import re_path  # noqa: E402
 
 from propflow.consumers import EventsConsumer, UnknownPathConsumer  # noqa: E402
 from propflow.realtime import TokenAuthMiddleware  # noqa: E402
+from propflow.request_limits import RequestBodyLimit  # noqa: E402
 
 websocket_urlpatterns = [
     # With or without the final slash, as for the HTTP API.
@@ -27,7 +29,7 @@ websocket_urlpatterns = [
 # channels' AllowedHostsOriginValidator, which reads ALLOWED_HOSTS once, at import).
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

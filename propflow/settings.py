@@ -349,10 +349,17 @@ PHOTO_REQUIRED_CATEGORIES = env.list(
 )
 PHOTO_MAX_UPLOAD_BYTES = env.int("PHOTO_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=100_000_000)
+# Request bodies over these sizes are refused (413) before Django reads them, by
+# propflow.request_limits in front of it: the photo upload may carry a photo and its form,
+# anything else 1 MB. (A proxy in front should refuse them too: see the README.)
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+REQUEST_MAX_BODY_BYTES_BY_PATH = {
+    r"^/api/v1/properties/[0-9a-fA-F-]{36}/photos/?$": PHOTO_MAX_UPLOAD_BYTES + 1024 * 1024,
+}
 # Uploads above this size are spooled to a temporary file instead of memory (Django's default,
 # stated here because the photo upload relies on it); DATA_UPLOAD_MAX_MEMORY_SIZE bounds the
-# non-file part of a request body, and the photo upload refuses a body over
-# PHOTO_MAX_UPLOAD_BYTES as it streams in (413), before it is spooled in full.
+# non-file part of a request body, and the photo upload refuses a file over
+# PHOTO_MAX_UPLOAD_BYTES as it is parsed (413).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A photo whose QC has been PENDING or RUNNING this long is re-queued by the sweep (and a RUNNING
