@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "propflow.urls"
@@ -234,6 +237,20 @@ if S3_BUCKET:
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="IN")
+# django-axes refuses a password sign-in (the admin's) while its account or address is locked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin sign-in: this many failed passwords for an account, or from an address, with no pause of
+# 15 minutes between them lock it for 15 minutes (the admin lists the attempts, and may delete
+# them to unlock early). Logs mask the phone and the address.
+ADMIN_LOGIN_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.admin_sign_in.attempted_phone"
+AXES_LOCKOUT_CALLABLE = "accounts.admin_sign_in.locked_out"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -338,6 +355,9 @@ LOGGING = {
         "django.server": {"level": "ERROR"},
         # uvicorn logs each WebSocket handshake with its query string, where the token is.
         "uvicorn.error": {"filters": ["redact_tokens"]},
+        # django-axes: the failed and locked-out sign-ins (phone and address masked), not its
+        # start-up banner and the steps of each attempt.
+        "axes": {"level": "WARNING"},
     },
 }
 

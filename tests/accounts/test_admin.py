@@ -79,8 +79,10 @@ def test_no_admin_page_shows_a_sign_in_token():
     pages = [reverse("admin:index")]
     for model in admin.site._registry:
         pages.append(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"))
-    for token in OutstandingToken.objects.all():
-        pages.append(reverse("admin:token_blacklist_outstandingtoken_change", args=[token.pk]))
+    for outstanding in OutstandingToken.objects.all():
+        pages.append(
+            reverse("admin:token_blacklist_outstandingtoken_change", args=[outstanding.pk])
+        )
     for entry in BlacklistedToken.objects.all():
         pages.append(reverse("admin:token_blacklist_blacklistedtoken_change", args=[entry.pk]))
 
