@@ -1,8 +1,11 @@
 """The admin's password sign-in locks out an account, and an address, after
 ADMIN_LOGIN_FAILURE_LIMIT failures in 15 minutes: with a clear message, never a 500."""
 
+import subprocess
+import sys
 from datetime import timedelta
 
+import httpx
 import pytest
 import time_machine
 from django.test import Client
@@ -11,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from tests.factories import UserFactory
+from tests.processes import ROOT, asgi_server, embedded_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +25,10 @@ ELSEWHERE = "198.51.100.20"
 LOCKED = (
     "Too many failed sign-in attempts: signing in to this account, or from this address, "
     "is locked for 15 minutes."
+)
+MAKE_REVIEWER = (
+    "from accounts.models import User; "
+    f"User.objects.create_user('+919800000001', '{PASSWORD}', role='reviewer')"
 )
 
 
@@ -92,3 +100,37 @@ def test_the_lock_ends_after_15_minutes(reviewer):
         clock.shift(timedelta(minutes=16))
 
         assert is_signed_in(sign_in(ATTACKER, str(reviewer.phone), PASSWORD))
+
+
+def test_the_real_server_answers_a_locked_out_sign_in_with_its_page(tmp_path):
+    # uvicorn runs django-axes' middleware in its async mode, which the test client does not.
+    environment = embedded_environment(tmp_path)
+    with asgi_server(environment) as base_url, httpx.Client(base_url=base_url) as browser:
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", MAKE_REVIEWER],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        answers = []
+        for password in ["wrong-" + PASSWORD] * 5 + [PASSWORD]:
+            csrf_token = browser.get(LOGIN).cookies["csrftoken"]
+            answers.append(
+                browser.post(
+                    LOGIN,
+                    data={
+                        "username": "+919800000001",
+                        "password": password,
+                        "next": "/admin/",
+                        "csrfmiddlewaretoken": csrf_token,
+                    },
+                    # A Secure cookie (DEBUG off), which httpx keeps to HTTPS: sent by hand.
+                    headers={"Cookie": f"csrftoken={csrf_token}"},
+                )
+            )
+
+    assert [answer.status_code for answer in answers[:4]] == [200, 200, 200, 200]
+    assert [answer.status_code for answer in answers[4:]] == [429, 429]
+    assert LOCKED in answers[-1].text
