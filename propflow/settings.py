@@ -42,8 +42,9 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off (50 or more random characters)."
         )
     SECRET_KEY = development_secret_key(DATA_DIR / "secret_key")
-# The JWTs' own key, so that rotating either key does not sign out the other's users.
-JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=SECRET_KEY)
+# The JWTs' own key, so that rotating either key does not sign out the other's users (set but
+# empty, as in .env.example, is unset: an empty key would let anyone sign tokens).
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

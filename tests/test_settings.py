@@ -111,9 +111,11 @@ def test_with_debug_on_a_random_key_is_made_once_and_kept_in_the_data_folder(tmp
 
 
 def test_the_tokens_have_a_signing_key_of_their_own_when_one_is_set(tmp_path):
-    settings = settings_of(tmp_path, SECRET_KEY=KEY, JWT_SIGNING_KEY=OTHER_KEY)
+    own = settings_of(tmp_path, SECRET_KEY=KEY, JWT_SIGNING_KEY=OTHER_KEY)
+    empty = settings_of(tmp_path, SECRET_KEY=KEY, JWT_SIGNING_KEY="")
 
-    assert settings == {"DEBUG": False, "SECRET_KEY": KEY, "SIGNING_KEY": OTHER_KEY}
+    assert own == {"DEBUG": False, "SECRET_KEY": KEY, "SIGNING_KEY": OTHER_KEY}
+    assert empty == {"DEBUG": False, "SECRET_KEY": KEY, "SIGNING_KEY": KEY}
 
 
 def test_check_deploy_is_clean_with_the_production_environment(tmp_path):
