@@ -14,7 +14,10 @@ RUN useradd --system --create-home --uid 10001 propflow
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=propflow:propflow . .
-RUN DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+# The image holds no key: collectstatic gets a throwaway one, and the server starts only when
+# given SECRET_KEY (DEBUG is off unless set).
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    python manage.py collectstatic --noinput \
     && mkdir -p /app/data && chown propflow:propflow /app/data
 USER propflow
 EXPOSE 8000

@@ -18,6 +18,8 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 	$(BIN)/pip install --quiet -r requirements/dev.txt
 	touch $@ $(VENV)/.base-installed
 
+# The embedded default is a developer's: DEBUG on (a random key is made once in data/).
+run: export DEBUG = true
 run: $(VENV)/.base-installed
 	$(BIN)/python manage.py migrate --noinput
 	-$(BIN)/python manage.py seed_demo --if-empty  # demo data on a database without properties
@@ -33,8 +35,10 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy .
 
+# The checks read the settings as the test suite does (tests/settings.py), whatever the shell
+# or .env holds.
 migrations-check: $(VENV)/.dev-installed
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 
 pytest: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)

@@ -1,15 +1,31 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from rest_framework_simplejwt.token_blacklist.admin import OutstandingTokenAdmin
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import User
 
 # Permissions follow the role; Django's groups would be a second, unused way to grant them.
 admin.site.unregister(Group)
+admin.site.unregister(OutstandingToken)
 
 
-class UserCreateForm(UserCreationForm[User]):
+@admin.register(OutstandingToken)
+class SignInTokenAdmin(OutstandingTokenAdmin):
+    """Who holds a refresh token and until when; never the token, which is a credential."""
+
+    fields = ("jti", "user", "created_at", "expires_at")
+
+    def get_readonly_fields(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return list(self.fields)
+
+
+# With the choice of a password or none (clients and agents sign in by code only).
+class UserCreateForm(AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("phone", "name", "role")

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django (bodies over their limit refused first), WebSockets
+through Channels."""
 
 import os
 
@@ -14,13 +15,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from propflow.realtime.auth import TokenAuthMiddleware  # noqa: E402
 from propflow.realtime.routing import websocket_urlpatterns  # noqa: E402
+from propflow.request_limits import RequestBodyLimit  # noqa: E402
 
 # The session middlewares find the admin's staff user; the token middleware inside them gives
 # a token's user precedence. The Origin is checked by the consumer, per connection (not by
 # channels' AllowedHostsOriginValidator, which reads ALLOWED_HOSTS once, at import).
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -16,6 +16,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from propflow.csp import url_source
+from propflow.secret_key import development_secret_key
 
 # Lets generic classes such as ModelAdmin[User] be subscripted at run time.
 django_stubs_ext.monkeypatch()
@@ -23,22 +24,32 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
+# Variables already set win over the file's; ENV_FILE names another file, or none when empty.
+ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    env.read_env(ENV_FILE)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: `make run` (the embedded default) turns it on for itself.
+DEBUG = env.bool("DEBUG", default=False)
 
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
+
+# Without DEBUG nothing starts without a key; with DEBUG, each data folder gets a random key of
+# its own, made once: no installation runs on a key that anyone else knows.
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-" + "x" * 40  # DEBUG only
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (50 or more random characters)."
+        )
+    SECRET_KEY = development_secret_key(DATA_DIR / "secret_key")
+# The JWTs' own key, so that rotating either key does not sign out the other's users (set but
+# empty, as in .env.example, is unset: an empty key would let anyone sign tokens).
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-
-DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,6 +62,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -76,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "propflow.urls"
@@ -239,6 +253,20 @@ if S3_BUCKET:
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="IN")
+# django-axes refuses a password sign-in (the admin's) while its account or address is locked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin sign-in: this many failed passwords for an account, or from an address, with no pause of
+# 15 minutes between them lock it for 15 minutes (the admin lists the attempts, and may delete
+# them to unlock early). Logs mask the phone and the address.
+ADMIN_LOGIN_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.admin_sign_in.attempted_phone"
+AXES_LOCKOUT_CALLABLE = "accounts.admin_sign_in.locked_out"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -265,7 +293,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
-    "SIGNING_KEY": SECRET_KEY,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
 }
 if SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] > timedelta(minutes=15):
     raise ImproperlyConfigured("JWT_ACCESS_MINUTES may be at most 15.")
@@ -279,8 +307,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON everywhere; the photo upload declares multipart for itself.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON everywhere (nested too deeply: 400, not 500); the photo upload declares multipart.
+    "DEFAULT_PARSER_CLASSES": ["propflow.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "propflow.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -373,6 +401,9 @@ LOGGING = {
         "django.server": {"level": "ERROR"},
         # uvicorn logs each WebSocket handshake with its query string, where the token is.
         "uvicorn.error": {"filters": ["redact_tokens"]},
+        # django-axes: the failed and locked-out sign-ins (phone and address masked), not its
+        # start-up banner and the steps of each attempt.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -384,10 +415,17 @@ PHOTO_REQUIRED_CATEGORIES = env.list(
 )
 PHOTO_MAX_UPLOAD_BYTES = env.int("PHOTO_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=100_000_000)
+# Request bodies over these sizes are refused (413) before Django reads them, by
+# propflow.request_limits in front of it: the photo upload may carry a photo and its form,
+# anything else 1 MB. (A proxy in front should refuse them too: see the README.)
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+REQUEST_MAX_BODY_BYTES_BY_PATH = {
+    r"^/api/v1/properties/[0-9a-fA-F-]{36}/photos/?$": PHOTO_MAX_UPLOAD_BYTES + 1024 * 1024,
+}
 # Uploads above this size are spooled to a temporary file instead of memory (Django's default,
 # stated here because the photo upload relies on it); DATA_UPLOAD_MAX_MEMORY_SIZE bounds the
-# non-file part of a request body, and the photo upload refuses a body over
-# PHOTO_MAX_UPLOAD_BYTES as it streams in (413), before it is spooled in full.
+# non-file part of a request body, and the photo upload refuses a file over
+# PHOTO_MAX_UPLOAD_BYTES as it is parsed (413).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A photo whose QC has been PENDING or RUNNING this long is re-queued by the sweep (and a RUNNING

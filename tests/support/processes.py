@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,10 +42,15 @@ def embedded_environment(data_dir: Path, **overrides: str) -> dict[str, str]:
 
 @contextmanager
 def asgi_server(
-    environment: dict[str, str], *, startup_seconds: float = 30, healthy: bool = True
+    environment: dict[str, str],
+    *,
+    startup_seconds: float = 30,
+    healthy: bool = True,
+    server_options: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Migrates, starts the ASGI server, waits until /health answers (200, or any answer when
-    a dependency is meant to be down: ``healthy=False``); yields the base URL."""
+    """Migrates, starts the ASGI server (with uvicorn's ``server_options`` besides the usual
+    ones), waits until /health answers (200, or any answer when a dependency is meant to be
+    down: ``healthy=False``); yields the base URL."""
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=ROOT,
@@ -72,6 +77,7 @@ def asgi_server(
                 "--no-access-log",
                 "--ws-max-size",
                 "65536",
+                *server_options,
             ],
             cwd=ROOT,
             env=environment,
