@@ -18,7 +18,7 @@ from properties.events import property_audience, status_changed_payload
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
 from properties.workflow import TRANSITIONS, Action, Actor
-from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
+from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import broadcast_on_commit
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ EDITABLE_FIELDS = frozenset(
 def property_create(*, owner: User, fields: dict[str, Any]) -> Property:
     """Registers a draft property for a client. Side effects: one row."""
     if owner.role != Role.CLIENT:
-        raise ForbiddenError("Only clients register properties.")
+        raise ForbiddenError("Only clients register properties.", code=ErrorCode.CLIENT_ONLY)
     property = Property(owner=owner, **_editable(fields))
     property.full_clean()
     property.save()
@@ -74,10 +74,11 @@ def _delete_files(names: list[str]) -> None:
 def _draft_of_owner(*, actor: User, property_id: UUID | str, verb: str) -> Property:
     property = property_get_for(user=actor, property_id=property_id, for_update=True)
     if Actor.OWNER not in actors_for(user=actor, property=property):
-        raise ForbiddenError(f"Only the owner may {verb} a property.")
+        raise ForbiddenError(f"Only the owner may {verb} a property.", code=ErrorCode.OWNER_ONLY)
     if property.status != Status.DRAFT:
         raise ConflictError(
             f"Only a draft may be changed; this property is {property.status}.",
+            code=ErrorCode.NOT_DRAFT,
             current_status=property.status,
             allowed_actions=[
                 str(action) for action in actions_allowed(user=actor, property=property)
@@ -89,7 +90,9 @@ def _draft_of_owner(*, actor: User, property_id: UUID | str, verb: str) -> Prope
 def _editable(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
-        raise InvalidInputError(f"Not editable: {', '.join(sorted(unknown))}.")
+        raise InvalidInputError(
+            f"Not editable: {', '.join(sorted(unknown))}.", code=ErrorCode.FIELD_NOT_EDITABLE
+        )
     return fields
 
 
@@ -119,6 +122,7 @@ def property_transition(
     if transition.actor not in actors_for(user=actor, property=property):
         raise ForbiddenError(
             f"Only {transition.actor} may {action} a property.",
+            code=ErrorCode.ACTION_FORBIDDEN,
             current_status=property.status,
             allowed_actions=allowed,
         )
@@ -126,16 +130,20 @@ def property_transition(
         raise ConflictError(
             f"Cannot {action} a property that is {property.status}; "
             f"allowed now: {', '.join(allowed) or 'nothing'}.",
+            code=ErrorCode.INVALID_TRANSITION,
             current_status=property.status,
             allowed_actions=allowed,
         )
     reason = reason.strip()
     if transition.needs_reason and not reason:
-        raise InvalidInputError(f"A reason is required to {action}.", field="reason")
+        raise InvalidInputError(
+            f"A reason is required to {action}.", code=ErrorCode.REASON_REQUIRED, field="reason"
+        )
 
     if action == Action.SUBMIT and (property.latitude is None or property.longitude is None):
         raise ConflictError(
             "Set latitude and longitude before submitting: photos are checked against them.",
+            code=ErrorCode.LOCATION_REQUIRED,
             current_status=property.status,
             allowed_actions=allowed,
         )
@@ -153,6 +161,7 @@ def property_transition(
         if missing:
             raise ConflictError(
                 f"Upload a photo for each required category first; missing: {', '.join(missing)}.",
+                code=ErrorCode.PHOTOS_MISSING,
                 current_status=property.status,
                 allowed_actions=allowed,
                 missing_categories=missing,
@@ -162,7 +171,9 @@ def property_transition(
     elif action == Action.APPROVE:
         if valuation_amount is None or valuation_amount <= 0:
             raise InvalidInputError(
-                "A positive valuation amount is required to approve.", field="valuation_amount"
+                "A positive valuation amount is required to approve.",
+                code=ErrorCode.VALUATION_REQUIRED,
+                field="valuation_amount",
             )
         property.valuation_amount = valuation_amount
         property.valuation_notes = valuation_notes.strip()
@@ -188,10 +199,14 @@ def property_transition(
 
 def _agent(agent_id: UUID | None) -> User:
     if agent_id is None:
-        raise InvalidInputError("Choose an agent to assign.", field="agent")
+        raise InvalidInputError(
+            "Choose an agent to assign.", code=ErrorCode.AGENT_REQUIRED, field="agent"
+        )
     agent = User.objects.filter(pk=agent_id, role=Role.AGENT, is_active=True).first()
     if agent is None:
-        raise InvalidInputError("No active field agent has this id.", field="agent")
+        raise InvalidInputError(
+            "No active field agent has this id.", code=ErrorCode.UNKNOWN_AGENT, field="agent"
+        )
     return agent
 
 

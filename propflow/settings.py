@@ -266,7 +266,7 @@ REST_FRAMEWORK = {
     # JSON everywhere; the photo upload declares multipart for itself.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "propflow.errors.exception_handler",
+    "EXCEPTION_HANDLER": "propflow.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -284,6 +284,7 @@ SPECTACULAR_SETTINGS = {
         "QcCheckNameEnum": "photos.qc.CHECK_NAMES",
         "QcCheckResultEnum": ["pass", "warn", "fail"],
         "PhotoReviewDecisionEnum": ["approve", "reject", "reshoot"],
+        "ErrorCodeEnum": "propflow.errors.ErrorCode",
     },
 }
 

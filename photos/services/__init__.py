@@ -2,17 +2,10 @@
 
 from photos.services.qc import photo_qc_requeue_stuck, photo_run_qc
 from photos.services.review import ReviewDecision, photo_review
-from photos.services.upload import (
-    PayloadTooLargeError,
-    UnsupportedImageError,
-    photo_upload,
-    upload_too_large_message,
-)
+from photos.services.upload import photo_upload, upload_too_large_message
 
 __all__ = (
-    "PayloadTooLargeError",
     "ReviewDecision",
-    "UnsupportedImageError",
     "photo_qc_requeue_stuck",
     "photo_review",
     "photo_run_qc",

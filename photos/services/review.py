@@ -15,7 +15,7 @@ from photos.selectors import photo_get_for
 from properties.events import property_audience
 from properties.models import Property, Status
 from properties.selectors import property_get_for
-from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
+from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import broadcast_on_commit
 
 logger = logging.getLogger(__name__)
@@ -55,15 +55,22 @@ def photo_review(
     property = property_get_for(user=actor, property_id=photo.property_id, for_update=True)
     photo = photo_get_for(user=actor, photo_id=photo_id, for_update=True)
     if not actor.is_staff:
-        raise ForbiddenError("Only reviewers and admins may review photos.")
+        raise ForbiddenError(
+            "Only reviewers and admins may review photos.", code=ErrorCode.STAFF_ONLY
+        )
     if property.status not in REVIEWABLE_STATUSES:
         raise ConflictError(
             f"The property is {property.status}: its photos can no longer be reviewed.",
+            code=ErrorCode.PROPERTY_CLOSED,
             current_status=property.status,
         )
     reason = reason.strip()
     if decision != ReviewDecision.APPROVE and not reason:
-        raise InvalidInputError(f"A reason is required to {decision} a photo.", field="reason")
+        raise InvalidInputError(
+            f"A reason is required to {decision} a photo.",
+            code=ErrorCode.REASON_REQUIRED,
+            field="reason",
+        )
 
     previous = photo.review_status
     photo.review_status = REVIEW_STATUS[decision]

@@ -11,7 +11,6 @@ from PIL import Image
 from photos.imaging import dhash_from_hex
 from photos.models import Photo, QcStatus, ReviewStatus
 from photos.services import (
-    PayloadTooLargeError,
     ReviewDecision,
     photo_review,
     photo_run_qc,
@@ -21,7 +20,7 @@ from properties.models import Status
 from properties.services import property_transition
 from properties.workflow import Action
 from propflow import sms
-from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
+from propflow.errors import ConflictError, ForbiddenError, InvalidInputError, PayloadTooLargeError
 from tests.photos.conftest import (
     ALL_PASS,
     phone_jpeg,

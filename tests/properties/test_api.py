@@ -265,7 +265,8 @@ def test_a_validation_error_has_a_detail_and_errors_per_field(cast: Cast) -> Non
 
     assert response.status_code == 400
     body = response.json()
-    assert set(body) == {"detail", "errors"}
+    assert set(body) == {"detail", "code", "errors"}
+    assert body["code"] == "invalid"
     assert isinstance(body["detail"], str)
     assert body["detail"]
     assert set(body["errors"]) == {"property_type", "address", "city", "area_sqft", "latitude"}
@@ -277,16 +278,30 @@ def test_a_validation_error_has_a_detail_and_errors_per_field(cast: Cast) -> Non
 
 
 @pytest.mark.parametrize(
-    ("status", "actor", "action", "body", "field"),
+    ("status", "actor", "action", "body", "field", "code"),
     [
-        (Status.SUBMITTED, "reviewer", "assign", {}, "agent"),
-        (Status.SUBMITTED, "reviewer", "assign", {"agent": str(uuid4())}, "agent"),
-        (Status.IN_REVIEW, "reviewer", "approve", {}, "valuation_amount"),
-        (Status.IN_REVIEW, "reviewer", "approve", {"valuation_amount": "0"}, "valuation_amount"),
-        (Status.IN_REVIEW, "reviewer", "approve", {"valuation_amount": "-1"}, "valuation_amount"),
-        (Status.IN_REVIEW, "reviewer", "reject", {"reason": "  "}, "reason"),
-        (Status.IN_REVIEW, "reviewer", "request-revision", {}, "reason"),
-        (Status.ASSIGNED, "assigned_agent", "decline", {"reason": ""}, "reason"),
+        (Status.SUBMITTED, "reviewer", "assign", {}, "agent", "invalid"),
+        (Status.SUBMITTED, "reviewer", "assign", {"agent": str(uuid4())}, "agent", "unknown_agent"),
+        (Status.IN_REVIEW, "reviewer", "approve", {}, "valuation_amount", "invalid"),
+        (
+            Status.IN_REVIEW,
+            "reviewer",
+            "approve",
+            {"valuation_amount": "0"},
+            "valuation_amount",
+            "invalid",
+        ),
+        (
+            Status.IN_REVIEW,
+            "reviewer",
+            "approve",
+            {"valuation_amount": "-1"},
+            "valuation_amount",
+            "invalid",
+        ),
+        (Status.IN_REVIEW, "reviewer", "reject", {"reason": "  "}, "reason", "invalid"),
+        (Status.IN_REVIEW, "reviewer", "request-revision", {}, "reason", "invalid"),
+        (Status.ASSIGNED, "assigned_agent", "decline", {"reason": ""}, "reason", "invalid"),
     ],
 )
 def test_a_refused_precondition_is_a_400_naming_the_field_and_changes_nothing(
@@ -295,6 +310,7 @@ def test_a_refused_precondition_is_a_400_naming_the_field_and_changes_nothing(
     action: str,
     body: dict[str, str],
     field: str,
+    code: str,
     cast: Cast,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
@@ -308,7 +324,8 @@ def test_a_refused_precondition_is_a_400_naming_the_field_and_changes_nothing(
 
     assert response.status_code == 400
     answer = response.json()
-    assert set(answer) == {"detail", "errors"}
+    assert set(answer) == {"detail", "code", "errors"}
+    assert answer["code"] == code
     assert list(answer["errors"]) == [field]
     assert len(answer["errors"][field]) == 1
     assert answer["errors"][field][0] in answer["detail"]
@@ -324,6 +341,7 @@ def test_a_conflict_names_the_current_status_and_the_allowed_actions(cast: Cast)
     assert response.status_code == 409
     assert response.json() == {
         "detail": "Cannot submit a property that is SUBMITTED; allowed now: cancel.",
+        "code": "invalid_transition",
         "current_status": "SUBMITTED",
         "allowed_actions": ["cancel"],
     }
@@ -594,7 +612,7 @@ def test_an_unknown_or_malformed_property_id_is_a_json_404(
     )
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 def test_a_body_that_is_not_json_is_a_415(cast: Cast) -> None:
@@ -615,7 +633,7 @@ def test_put_is_not_offered(cast: Cast) -> None:
     )
 
     assert response.status_code == 405
-    assert response.json() == {"detail": 'Method "PUT" not allowed.'}
+    assert response.json() == {"detail": 'Method "PUT" not allowed.', "code": "method_not_allowed"}
 
 
 @pytest.mark.parametrize(
