@@ -155,12 +155,13 @@ def photo_count() -> int:
 
 
 class EventListener:
-    """A listener in the staff group of the real (in-memory) channel layer."""
+    """A listener in one group (the staff group unless told) of the real (in-memory) channel
+    layer."""
 
-    def __init__(self) -> None:
+    def __init__(self, group: str = STAFF_GROUP) -> None:
         self.layer = get_channel_layer()
         self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(STAFF_GROUP, self.channel)
+        async_to_sync(self.layer.group_add)(group, self.channel)
 
     def events(self) -> list[dict[str, Any]]:
         """The events received since the last call, oldest first."""

@@ -151,7 +151,7 @@ def test_qc_runs_once_however_often_it_is_asked(cast, django_capture_on_commit_c
 
     assert first is not None
     assert second is None
-    assert len(callbacks) == 1  # one photo.qc_completed broadcast
+    assert len(callbacks) == 2  # one photo.qc_completed: to staff, to the owner and agent
 
 
 def test_qc_leaves_a_fresh_run_alone_and_takes_over_an_abandoned_one(cast, settings):
@@ -303,7 +303,10 @@ def test_a_re_encoded_copy_of_another_propertys_photo_fails(cast):
 
     copy.refresh_from_db()
     assert (copy.qc_status, results(copy)["duplicate"]) == (QcStatus.FAIL, "fail")
-    assert copy.qc_checks[4]["detail"].startswith("near-identical to a photo of another property")
+    assert copy.qc_checks[4]["detail"].startswith(
+        f"near-identical to a photo of property {cast.draft.pk} ("
+    )
+    assert copy.qc_checks[4]["related_property_id"] == str(cast.draft.pk)
 
 
 def test_qc_thresholds_come_from_settings(cast, settings):
