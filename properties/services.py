@@ -12,20 +12,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.tasks import send_sms_task
 from photos.selectors import photo_categories_missing
 from properties.events import property_audience, status_changed_payload
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
-from properties.workflow import TRANSITIONS, Action, Actor
+from properties.tasks import notify_agent
+from properties.workflow import TRANSITIONS, Action, Actor, action_taken
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import broadcast_on_commit
+from propflow.sms import send_sms
 
 logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = frozenset(
     {"property_type", "address", "city", "postal_code", "area_sqft", "latitude", "longitude"}
 )
+# The changes the assigned agent is texted about.
+AGENT_TEXTED_ON = frozenset({Action.ASSIGN, Action.REQUEST_REVISION})
 
 
 @transaction.atomic
@@ -112,7 +115,8 @@ def property_transition(
 
     Locks the row, checks that the actor may take the action (403) from the current status
     (409) and its preconditions, writes the audit row, and after commit broadcasts
-    ``property.status_changed`` and texts the agent on an assignment or a revision request.
+    ``property.status_changed`` and queues ``properties.notify_agent`` (with the audit row's id)
+    on an assignment or a revision request.
     """
     transition = TRANSITIONS[action]
     property = property_get_for(user=actor, property_id=property_id, for_update=True)
@@ -190,7 +194,9 @@ def property_transition(
         reason=reason,
     )
     broadcast_on_commit(property_audience(property), status_changed_payload(change))
-    _notify_agent(property=property, action=action, reason=reason)
+    if action in AGENT_TEXTED_ON:
+        # celery-types predates delay_on_commit (Celery 5.4).
+        notify_agent.delay_on_commit(status_change_id=change.pk)  # type: ignore[attr-defined]
     logger.info(
         "property %s", action, extra={"property_id": str(property.pk), "to_status": property.status}
     )
@@ -210,18 +216,34 @@ def _agent(agent_id: UUID | None) -> User:
     return agent
 
 
-def _notify_agent(*, property: Property, action: Action, reason: str) -> None:
+def property_notify_agent(*, status_change_id: int) -> None:
+    """Texts the property's assigned agent about the status change, when it is an assignment
+    or a revision request (with its reason); the worker builds the text, so that the task
+    carries an id only. Side effects: one SMS, none when the property has no agent any more;
+    raises SmsDeliveryError when the provider refuses it."""
+    change = (
+        StatusChange.objects.select_related("property__assigned_agent")
+        .filter(pk=status_change_id)
+        .first()
+    )
+    if change is None:
+        return
+    property = change.property
     agent = property.assigned_agent
-    if agent is None:
+    action = action_taken(change.from_status, change.to_status)
+    if agent is None or action not in AGENT_TEXTED_ON:
         return
     if action == Action.ASSIGN:
         body = (
             f"PropFlow: new inspection at {property.address}, {property.city}, "
             f"due {property.due_date:%d %b %Y}."
         )
-    elif action == Action.REQUEST_REVISION:
-        body = f"PropFlow: revision requested for {property.address}, {property.city}: {reason}"
     else:
-        return
-    # celery-types predates delay_on_commit (Celery 5.4).
-    send_sms_task.delay_on_commit(to=str(agent.phone), body=body)  # type: ignore[attr-defined]
+        body = (
+            f"PropFlow: revision requested for {property.address}, {property.city}: {change.reason}"
+        )
+    send_sms(to=str(agent.phone), body=body)
+    logger.info(
+        "agent texted",
+        extra={"property_id": str(property.pk), "status_change_id": change.pk},
+    )

@@ -60,6 +60,15 @@ TRANSITIONS: dict[Action, Transition] = {
 }
 
 
+def action_taken(from_status: str, to_status: str) -> Action | None:
+    """The action that moved a property from one status to the other (the table has one for
+    each such pair), or None for a pair it does not allow."""
+    for action, transition in TRANSITIONS.items():
+        if from_status in transition.sources and to_status == transition.target:
+            return action
+    return None
+
+
 def actions_from(status: str, actors: frozenset[Actor]) -> list[Action]:
     """The actions that these actors may take on a property in this status, in table order."""
     return [
