@@ -17,7 +17,7 @@ from properties.events import property_audience, status_changed_payload
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
 from properties.tasks import notify_agent
-from properties.workflow import TRANSITIONS, Action, Actor, action_taken
+from properties.workflow import ACTION_OF_CHANGE, TRANSITIONS, Action, Actor
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import broadcast_on_commit
 from propflow.sms import send_sms
@@ -221,16 +221,12 @@ def property_notify_agent(*, status_change_id: int) -> None:
     or a revision request (with its reason); the worker builds the text, so that the task
     carries an id only. Side effects: one SMS, none when the property has no agent any more;
     raises SmsDeliveryError when the provider refuses it."""
-    change = (
-        StatusChange.objects.select_related("property__assigned_agent")
-        .filter(pk=status_change_id)
-        .first()
+    change = StatusChange.objects.select_related("property__assigned_agent").get(
+        pk=status_change_id
     )
-    if change is None:
-        return
     property = change.property
     agent = property.assigned_agent
-    action = action_taken(change.from_status, change.to_status)
+    action = ACTION_OF_CHANGE[change.from_status, change.to_status]
     if agent is None or action not in AGENT_TEXTED_ON:
         return
     if action == Action.ASSIGN:

@@ -59,14 +59,12 @@ TRANSITIONS: dict[Action, Transition] = {
     ),
 }
 
-
-def action_taken(from_status: str, to_status: str) -> Action | None:
-    """The action that moved a property from one status to the other (the table has one for
-    each such pair), or None for a pair it does not allow."""
-    for action, transition in TRANSITIONS.items():
-        if from_status in transition.sources and to_status == transition.target:
-            return action
-    return None
+# The action behind each status change the table allows: no two actions share a (from, to) pair.
+ACTION_OF_CHANGE: dict[tuple[str, str], Action] = {
+    (source, transition.target): action
+    for action, transition in TRANSITIONS.items()
+    for source in transition.sources
+}
 
 
 def actions_from(status: str, actors: frozenset[Actor]) -> list[Action]:

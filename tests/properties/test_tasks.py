@@ -7,7 +7,7 @@ import pytest
 from properties.models import Status, StatusChange
 from properties.services import property_transition
 from properties.tasks import notify_agent
-from properties.workflow import Action
+from properties.workflow import ACTION_OF_CHANGE, TRANSITIONS, Action
 from propflow import sms
 from tests.properties.conftest import DUE_DATE, Cast, property_in
 from tests.support.private_data import log_lines, task_runs, use_twilio
@@ -90,3 +90,11 @@ def test_a_change_the_agent_is_not_texted_about_sends_nothing(cast: Cast):
     notify_agent(status_change_id=StatusChange.objects.get(property=property).pk)
 
     assert sms.outbox == []
+
+
+def test_the_worker_tells_each_status_change_by_its_action():
+    # notify_agent knows an assignment from a revision request by the audit row's two statuses.
+    pairs = [(source, t.target) for t in TRANSITIONS.values() for source in t.sources]
+
+    assert len(ACTION_OF_CHANGE) == len(set(pairs)) == len(pairs)
+    assert ACTION_OF_CHANGE[Status.IN_REVIEW, Status.INSPECTING] == Action.REQUEST_REVISION
