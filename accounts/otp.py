@@ -14,11 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
-
-class RateLimitedError(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many requests; retry after {retry_after} s.")
-        self.retry_after = retry_after
+from propflow.errors import RateLimitedError
 
 
 @dataclass(frozen=True)

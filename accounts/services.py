@@ -8,24 +8,17 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import otp
 from accounts.models import Role, User
+from propflow.errors import ErrorCode, ForbiddenError, InvalidInputError
 from propflow.sms import send_sms
 
 logger = logging.getLogger(__name__)
-
-
-class InvalidCodeError(Exception):
-    """The code is wrong, expired, used, or dead after too many attempts."""
-
-
-class InactiveAccountError(Exception):
-    """The account exists but is disabled."""
 
 
 def otp_request(*, phone: str, client_ip: str) -> int:
     """Sends a new sign-in code to the phone and returns its lifetime in seconds.
 
     Side effects: counts the request against the per-IP and per-phone limits (raising
-    otp.RateLimitedError past them), replaces any earlier code, sends one SMS. Answers the same
+    RateLimitedError past them), replaces any earlier code, sends one SMS. Answers the same
     whether or not the phone has an account. Raises SmsDeliveryError when the SMS fails (the
     code is discarded then).
     """
@@ -45,17 +38,24 @@ def otp_request(*, phone: str, client_ip: str) -> int:
 def otp_verify(*, phone: str, code: str, client_ip: str) -> User:
     """Checks the code and returns the phone's user, creating a client on first sign-in.
 
+    Refuses a code that is wrong, expired, used, or dead after too many attempts (400), and a
+    disabled account (403).
+
     Side effects: counts the attempt against the per-IP verify limit and the code's attempts;
     a right code is used up; may create a user.
     """
     otp.hit_limit(f"verify:ip:{client_ip}", otp.Limit.parse(settings.OTP_VERIFY_LIMIT_PER_IP))
     if not otp.consume_code(phone, code):
-        raise InvalidCodeError
+        raise InvalidInputError(
+            "The code is wrong or has expired. Request a new one.",
+            code=ErrorCode.INVALID_CODE,
+            field="code",
+        )
     user = User.objects.filter(phone=phone).first()
     if user is None:
         user = _client_create_once(phone=phone)
     if not user.is_active:
-        raise InactiveAccountError
+        raise ForbiddenError("This account is disabled.", code=ErrorCode.ACCOUNT_DISABLED)
     return user
 
 

@@ -2,13 +2,14 @@
 
 The checks and their pass / warn / fail rules are those of the specification's QC table; the
 thresholds' defaults are `Thresholds`' own, and settings may override each one. Details are
-written for the reviewer and the client, who both read them.
+written for the reviewer and the client, who both read them, except that a client or an agent
+never learns of another property (`qc_checks_for`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -32,6 +33,9 @@ CHECK_NAMES = (
 
 EARTH_MEAN_RADIUS_KM = 6371.0088
 DEFAULT_TIME_ZONE = "Asia/Kolkata"
+# What a client or an agent is told of a photo that matches another property's: the verdict,
+# but nothing that tells them another client's property exists (staff see which one).
+DUPLICATE_ELSEWHERE_DETAIL = "matches a photo already on file; a reviewer will check it"
 
 
 class QcVerdict(StrEnum):
@@ -82,23 +86,50 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one QC check, with a human-readable reason."""
+    """The outcome of one QC check, with a human-readable reason; a duplicate of another
+    property's photo names that property (for staff only)."""
 
     name: str
     result: CheckOutcome
     detail: str
+    related_property_id: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        """The check as stored in and served from `qc_checks`."""
-        return {"name": self.name, "result": self.result, "detail": self.detail}
+        """The check as stored in `qc_checks` and shown to staff (`qc_checks_for`)."""
+        stored = {"name": self.name, "result": self.result, "detail": self.detail}
+        if self.related_property_id is not None:
+            stored["related_property_id"] = self.related_property_id
+        return stored
+
+
+def qc_checks_for(checks: Sequence[Mapping[str, str]], *, staff: bool) -> list[dict[str, str]]:
+    """Stored checks as their audience may read them: staff as stored; anyone else without
+    another property's id, and a failed duplicate check (only a match with another property
+    fails it) with the neutral detail, whenever it was stored."""
+    if staff:
+        return [dict(check) for check in checks]
+    return [
+        {
+            "name": check["name"],
+            "result": check["result"],
+            "detail": (
+                DUPLICATE_ELSEWHERE_DETAIL
+                if check["name"] == "duplicate" and check["result"] == "fail"
+                else check["detail"]
+            ),
+        }
+        for check in checks
+    ]
 
 
 @dataclass(frozen=True)
 class DuplicateCandidate:
-    """Another photo to compare with: its SHA-256, its dHash (None if it was never analysed)."""
+    """Another photo to compare with: its SHA-256, its dHash (None if it was never analysed) and
+    its property."""
 
     sha256: str
     dhash: int | None
+    property_id: str
     same_property: bool
 
 
@@ -239,26 +270,34 @@ def check_duplicate(
     candidates: Sequence[DuplicateCandidate],
     thresholds: Thresholds,
 ) -> CheckResult:
-    """fail when the same bytes or a near-identical picture belong to another property; warn
-    when they belong to this one; pass otherwise. Candidates are the *other* photos."""
-    same_bytes = {c.same_property for c in candidates if c.sha256 == sha256}
-    nearest: dict[bool, int] = {}  # same_property -> the smallest near distance
+    """fail when the same bytes or a near-identical picture belong to another property (named,
+    for staff); warn when they belong to this one; pass otherwise. Candidates are the *other*
+    photos."""
+    same_bytes: dict[bool, str] = {}  # same_property -> the first such photo's property
+    nearest: dict[bool, tuple[int, str]] = {}  # same_property -> the nearest: distance, property
     for candidate in candidates:
-        if candidate.sha256 == sha256 or candidate.dhash is None:
+        if candidate.sha256 == sha256:
+            same_bytes.setdefault(candidate.same_property, candidate.property_id)
+            continue
+        if candidate.dhash is None:
             continue
         distance = hamming(dhash, candidate.dhash)
-        if distance <= min(
-            thresholds.dhash_near_distance, nearest.get(candidate.same_property, 64)
-        ):
-            nearest[candidate.same_property] = distance
+        best = nearest.get(candidate.same_property)
+        if distance <= thresholds.dhash_near_distance and (best is None or distance < best[0]):
+            nearest[candidate.same_property] = (distance, candidate.property_id)
 
     if False in same_bytes:
-        return CheckResult("duplicate", "fail", "the same file as a photo of another property")
+        other = same_bytes[False]
+        return CheckResult(
+            "duplicate", "fail", f"the same file as a photo of property {other}", other
+        )
     if False in nearest:
+        distance, other = nearest[False]
         return CheckResult(
             "duplicate",
             "fail",
-            f"near-identical to a photo of another property ({_bits(nearest[False])})",
+            f"near-identical to a photo of property {other} ({_bits(distance)})",
+            other,
         )
     if True in same_bytes:
         return CheckResult("duplicate", "warn", "the same file as another photo of this property")
@@ -266,7 +305,7 @@ def check_duplicate(
         return CheckResult(
             "duplicate",
             "warn",
-            f"near-identical to another photo of this property ({_bits(nearest[True])})",
+            f"near-identical to another photo of this property ({_bits(nearest[True][0])})",
         )
     return CheckResult("duplicate", "pass", f"unique among {len(candidates)} photos compared")
 

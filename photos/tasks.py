@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from photos.storage import TransientStorageError
+from propflow.sms import sms_task
 
 
 @shared_task(
@@ -32,3 +33,12 @@ def requeue_stuck() -> None:
     from photos.services import photo_qc_requeue_stuck
 
     photo_qc_requeue_stuck()
+
+
+@sms_task("photos.notify_reshoot")
+def notify_reshoot(*, photo_id: str) -> None:
+    """Asks for a re-shoot of one photo by SMS (see photos.services.photo_notify_reshoot);
+    retries with backoff while the SMS provider refuses it."""
+    from photos.services import photo_notify_reshoot
+
+    photo_notify_reshoot(photo_id=photo_id)

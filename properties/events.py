@@ -13,7 +13,12 @@ from propflow.realtime.broadcast import STAFF_GROUP, user_group
 
 def property_audience(property: Property) -> list[str]:
     """Staff, the owner, and the agent assigned now."""
-    groups = [STAFF_GROUP, user_group(property.owner_id)]
+    return [STAFF_GROUP, *property_participants(property)]
+
+
+def property_participants(property: Property) -> list[str]:
+    """The owner, and the agent assigned now: the audience but staff."""
+    groups = [user_group(property.owner_id)]
     if property.assigned_agent_id is not None:
         groups.append(user_group(property.assigned_agent_id))
     return groups

@@ -12,27 +12,30 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.tasks import send_sms_task
 from photos.selectors import photo_categories_missing
 from properties.events import property_audience, status_changed_payload
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
-from properties.workflow import TRANSITIONS, Action, Actor
-from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
+from properties.tasks import notify_agent
+from properties.workflow import ACTION_OF_CHANGE, TRANSITIONS, Action, Actor
+from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import broadcast_on_commit
+from propflow.sms import send_sms
 
 logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = frozenset(
     {"property_type", "address", "city", "postal_code", "area_sqft", "latitude", "longitude"}
 )
+# The changes the assigned agent is texted about.
+AGENT_TEXTED_ON = frozenset({Action.ASSIGN, Action.REQUEST_REVISION})
 
 
 @transaction.atomic
 def property_create(*, owner: User, fields: dict[str, Any]) -> Property:
     """Registers a draft property for a client. Side effects: one row."""
     if owner.role != Role.CLIENT:
-        raise ForbiddenError("Only clients register properties.")
+        raise ForbiddenError("Only clients register properties.", code=ErrorCode.CLIENT_ONLY)
     property = Property(owner=owner, **_editable(fields))
     property.full_clean()
     property.save()
@@ -74,10 +77,11 @@ def _delete_files(names: list[str]) -> None:
 def _draft_of_owner(*, actor: User, property_id: UUID | str, verb: str) -> Property:
     property = property_get_for(user=actor, property_id=property_id, for_update=True)
     if Actor.OWNER not in actors_for(user=actor, property=property):
-        raise ForbiddenError(f"Only the owner may {verb} a property.")
+        raise ForbiddenError(f"Only the owner may {verb} a property.", code=ErrorCode.OWNER_ONLY)
     if property.status != Status.DRAFT:
         raise ConflictError(
             f"Only a draft may be changed; this property is {property.status}.",
+            code=ErrorCode.NOT_DRAFT,
             current_status=property.status,
             allowed_actions=[
                 str(action) for action in actions_allowed(user=actor, property=property)
@@ -89,7 +93,9 @@ def _draft_of_owner(*, actor: User, property_id: UUID | str, verb: str) -> Prope
 def _editable(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
-        raise InvalidInputError(f"Not editable: {', '.join(sorted(unknown))}.")
+        raise InvalidInputError(
+            f"Not editable: {', '.join(sorted(unknown))}.", code=ErrorCode.FIELD_NOT_EDITABLE
+        )
     return fields
 
 
@@ -109,7 +115,8 @@ def property_transition(
 
     Locks the row, checks that the actor may take the action (403) from the current status
     (409) and its preconditions, writes the audit row, and after commit broadcasts
-    ``property.status_changed`` and texts the agent on an assignment or a revision request.
+    ``property.status_changed`` and queues ``properties.notify_agent`` (with the audit row's id)
+    on an assignment or a revision request.
     """
     transition = TRANSITIONS[action]
     property = property_get_for(user=actor, property_id=property_id, for_update=True)
@@ -119,6 +126,7 @@ def property_transition(
     if transition.actor not in actors_for(user=actor, property=property):
         raise ForbiddenError(
             f"Only {transition.actor} may {action} a property.",
+            code=ErrorCode.ACTION_FORBIDDEN,
             current_status=property.status,
             allowed_actions=allowed,
         )
@@ -126,16 +134,20 @@ def property_transition(
         raise ConflictError(
             f"Cannot {action} a property that is {property.status}; "
             f"allowed now: {', '.join(allowed) or 'nothing'}.",
+            code=ErrorCode.INVALID_TRANSITION,
             current_status=property.status,
             allowed_actions=allowed,
         )
     reason = reason.strip()
     if transition.needs_reason and not reason:
-        raise InvalidInputError(f"A reason is required to {action}.", field="reason")
+        raise InvalidInputError(
+            f"A reason is required to {action}.", code=ErrorCode.REASON_REQUIRED, field="reason"
+        )
 
     if action == Action.SUBMIT and (property.latitude is None or property.longitude is None):
         raise ConflictError(
             "Set latitude and longitude before submitting: photos are checked against them.",
+            code=ErrorCode.LOCATION_REQUIRED,
             current_status=property.status,
             allowed_actions=allowed,
         )
@@ -153,6 +165,7 @@ def property_transition(
         if missing:
             raise ConflictError(
                 f"Upload a photo for each required category first; missing: {', '.join(missing)}.",
+                code=ErrorCode.PHOTOS_MISSING,
                 current_status=property.status,
                 allowed_actions=allowed,
                 missing_categories=missing,
@@ -162,7 +175,9 @@ def property_transition(
     elif action == Action.APPROVE:
         if valuation_amount is None or valuation_amount <= 0:
             raise InvalidInputError(
-                "A positive valuation amount is required to approve.", field="valuation_amount"
+                "A positive valuation amount is required to approve.",
+                code=ErrorCode.VALUATION_REQUIRED,
+                field="valuation_amount",
             )
         property.valuation_amount = valuation_amount
         property.valuation_notes = valuation_notes.strip()
@@ -179,7 +194,9 @@ def property_transition(
         reason=reason,
     )
     broadcast_on_commit(property_audience(property), status_changed_payload(change))
-    _notify_agent(property=property, action=action, reason=reason)
+    if action in AGENT_TEXTED_ON:
+        # celery-types predates delay_on_commit (Celery 5.4).
+        notify_agent.delay_on_commit(status_change_id=change.pk)  # type: ignore[attr-defined]
     logger.info(
         "property %s", action, extra={"property_id": str(property.pk), "to_status": property.status}
     )
@@ -188,25 +205,41 @@ def property_transition(
 
 def _agent(agent_id: UUID | None) -> User:
     if agent_id is None:
-        raise InvalidInputError("Choose an agent to assign.", field="agent")
+        raise InvalidInputError(
+            "Choose an agent to assign.", code=ErrorCode.AGENT_REQUIRED, field="agent"
+        )
     agent = User.objects.filter(pk=agent_id, role=Role.AGENT, is_active=True).first()
     if agent is None:
-        raise InvalidInputError("No active field agent has this id.", field="agent")
+        raise InvalidInputError(
+            "No active field agent has this id.", code=ErrorCode.UNKNOWN_AGENT, field="agent"
+        )
     return agent
 
 
-def _notify_agent(*, property: Property, action: Action, reason: str) -> None:
+def property_notify_agent(*, status_change_id: int) -> None:
+    """Texts the property's assigned agent about the status change, when it is an assignment
+    or a revision request (with its reason); the worker builds the text, so that the task
+    carries an id only. Side effects: one SMS, none when the property has no agent any more;
+    raises SmsDeliveryError when the provider refuses it."""
+    change = StatusChange.objects.select_related("property__assigned_agent").get(
+        pk=status_change_id
+    )
+    property = change.property
     agent = property.assigned_agent
-    if agent is None:
+    action = ACTION_OF_CHANGE[change.from_status, change.to_status]
+    if agent is None or action not in AGENT_TEXTED_ON:
         return
     if action == Action.ASSIGN:
         body = (
             f"PropFlow: new inspection at {property.address}, {property.city}, "
             f"due {property.due_date:%d %b %Y}."
         )
-    elif action == Action.REQUEST_REVISION:
-        body = f"PropFlow: revision requested for {property.address}, {property.city}: {reason}"
     else:
-        return
-    # celery-types predates delay_on_commit (Celery 5.4).
-    send_sms_task.delay_on_commit(to=str(agent.phone), body=body)  # type: ignore[attr-defined]
+        body = (
+            f"PropFlow: revision requested for {property.address}, {property.city}: {change.reason}"
+        )
+    send_sms(to=str(agent.phone), body=body)
+    logger.info(
+        "agent texted",
+        extra={"property_id": str(property.pk), "status_change_id": change.pk},
+    )

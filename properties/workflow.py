@@ -65,6 +65,13 @@ OPEN_STATUSES = frozenset(
     source for transition in TRANSITIONS.values() for source in transition.sources
 )
 
+# The action behind each status change the table allows: no two actions share a (from, to) pair.
+ACTION_OF_CHANGE: dict[tuple[str, str], Action] = {
+    (source, transition.target): action
+    for action, transition in TRANSITIONS.items()
+    for source in transition.sources
+}
+
 
 def actions_from(status: str, actors: frozenset[Actor]) -> list[Action]:
     """The actions that these actors may take on a property in this status, in table order."""

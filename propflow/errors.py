@@ -1,109 +1,122 @@
-"""Every API error is JSON ``{"detail": ...}``; validation errors add ``errors`` per field."""
+"""Domain errors: a service's refusal, with a stable machine-readable code.
 
-import logging
+Services raise them (and never import DRF); the API answers them as JSON through
+``propflow.api_errors``, and the admin shows their ``detail``.
+
+``ErrorCode`` lists every code an API error body may carry, the framework's own included, in one
+place: clients branch on these strings, the OpenAPI schema enumerates them, and a test triggers
+each one. Per-app enums would scatter that list, and ``propflow`` (which maps DRF's and
+Django's errors, and imports no app) could not name them.
+"""
+
+from enum import StrEnum
+from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
-from rest_framework import exceptions, status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
-logger = logging.getLogger(__name__)
+class ErrorCode(StrEnum):
+    # Raised by the framework: DRF, simplejwt, Django's own handlers under /api/.
+    INVALID = "invalid"  # a request body or query parameter that fails validation
+    PARSE_ERROR = "parse_error"  # a body that cannot be read (malformed or too deeply nested)
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - a code, not a password
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    REQUEST_TOO_LARGE = "request_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    RATE_LIMITED = "rate_limited"
+    BAD_REQUEST = "bad_request"
+    SERVER_ERROR = "server_error"
+
+    # accounts
+    INVALID_PHONE = "invalid_phone"
+    INVALID_CODE = "invalid_code"
+    ACCOUNT_DISABLED = "account_disabled"
+    SMS_UNAVAILABLE = "sms_unavailable"
+
+    # properties
+    CLIENT_ONLY = "client_only"
+    OWNER_ONLY = "owner_only"
+    NOT_DRAFT = "not_draft"
+    FIELD_NOT_EDITABLE = "field_not_editable"
+    ACTION_FORBIDDEN = "action_forbidden"
+    INVALID_TRANSITION = "invalid_transition"
+    REASON_REQUIRED = "reason_required"
+    LOCATION_REQUIRED = "location_required"
+    PHOTOS_MISSING = "photos_missing"
+    VALUATION_REQUIRED = "valuation_required"
+    AGENT_REQUIRED = "agent_required"
+    UNKNOWN_AGENT = "unknown_agent"
+
+    # photos
+    STAFF_ONLY = "staff_only"
+    PROPERTY_CLOSED = "property_closed"
+    UPLOADS_CLOSED = "uploads_closed"
+    UPLOADER_ONLY = "uploader_only"
+    INVALID_CATEGORY = "invalid_category"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    FILE_REQUIRED = "file_required"
+    PHOTO_TOO_LARGE = "photo_too_large"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    UNSUPPORTED_IMAGE = "unsupported_image"
+    UNREADABLE_IMAGE = "unreadable_image"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
 
 
 class DomainError(Exception):
-    """A refusal from a service. The API answers it with ``status_code``; the admin shows it."""
+    """A refusal from a service: ``detail`` for people, ``code`` for programs, ``field`` when one
+    input is at fault. Extra keywords (e.g. ``current_status``) go into the API's body as given.
+    The API answers with ``status_code``."""
 
-    status_code: int = status.HTTP_400_BAD_REQUEST
+    status_code: int = HTTPStatus.BAD_REQUEST
 
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str, *, code: ErrorCode, field: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.code = code
         self.field = field
         self.extra = extra
 
 
 class InvalidInputError(DomainError):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code = HTTPStatus.BAD_REQUEST
 
 
 class ForbiddenError(DomainError):
-    status_code = status.HTTP_403_FORBIDDEN
+    status_code = HTTPStatus.FORBIDDEN
 
 
 class ConflictError(DomainError):
-    status_code = status.HTTP_409_CONFLICT
+    status_code = HTTPStatus.CONFLICT
 
 
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "A service PropFlow depends on is unavailable; try again shortly."
-    default_code = "service_unavailable"
+class PayloadTooLargeError(DomainError):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, reshaped: a single ``detail`` string, field errors under ``errors``."""
-    if isinstance(exc, DomainError):
-        body: dict[str, Any] = {"detail": exc.detail, **exc.extra}
-        if exc.field:
-            body["errors"] = {exc.field: [exc.detail]}
-        return Response(body, status=exc.status_code)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, exceptions.ValidationError):
-        errors = (
-            response.data
-            if isinstance(response.data, dict)
-            else {"non_field_errors": response.data}
+class UnsupportedImageError(DomainError):
+    status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+class RateLimitedError(DomainError):
+    """Over a rate limit; ``retry_after`` seconds until the limit lets a request through."""
+
+    status_code = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many requests. Try again in {retry_after} seconds.", code=ErrorCode.RATE_LIMITED
         )
-        response.data = {"detail": _first_message(errors), "errors": errors}
-    elif not (isinstance(response.data, dict) and "detail" in response.data):
-        response.data = {"detail": _first_message(response.data)}
-    return response
+        self.retry_after = retry_after
 
 
-def _first_message(data: Any) -> str:
-    """The first human-readable message in a DRF error structure, for ``detail``."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            message = _first_message(value)
-            return message if key in ("detail", "non_field_errors") else f"{key}: {message}"
-        return "Invalid input."
-    if isinstance(data, list):
-        return _first_message(data[0]) if data else "Invalid input."
-    return str(data)
+class ServiceUnavailableError(DomainError):
+    """A service PropFlow depends on (storage, the SMS provider) is down; worth a retry."""
 
-
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
-        return JsonResponse({"detail": "Bad request."}, status=400)
-    return defaults.bad_request(request, exception)
-
-
-def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
-        return JsonResponse({"detail": "You may not do this."}, status=403)
-    return defaults.permission_denied(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
-        return JsonResponse({"detail": "Internal server error."}, status=500)
-    return defaults.server_error(request)
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE

@@ -6,6 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from propflow.errors import ErrorCode
+
 _DESCRIPTIONS = {
     400: "Bad input",
     401: "No or bad token",
@@ -19,8 +21,16 @@ _DESCRIPTIONS = {
 }
 
 
+def _code_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=[code.value for code in ErrorCode],
+        help_text="Stable and machine-readable: what a client branches on (detail may change).",
+    )
+
+
 class ErrorOutputSerializer(serializers.Serializer[dict[str, Any]]):
     detail = serializers.CharField()
+    code = _code_field()
 
 
 # "errors" would shadow Serializer.errors as a declared field; this one only describes a body.
@@ -28,6 +38,7 @@ ValidationErrorOutputSerializer = inline_serializer(
     name="ValidationErrorOutput",
     fields={
         "detail": serializers.CharField(),
+        "code": _code_field(),
         "errors": serializers.DictField(
             child=serializers.ListField(child=serializers.CharField()),
             required=False,

@@ -310,7 +310,7 @@ REST_FRAMEWORK = {
     # JSON everywhere (nested too deeply: 400, not 500); the photo upload declares multipart.
     "DEFAULT_PARSER_CLASSES": ["propflow.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "propflow.errors.exception_handler",
+    "EXCEPTION_HANDLER": "propflow.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -328,6 +328,7 @@ SPECTACULAR_SETTINGS = {
         "QcCheckNameEnum": "photos.qc.CHECK_NAMES",
         "QcCheckResultEnum": ["pass", "warn", "fail"],
         "PhotoReviewDecisionEnum": ["approve", "reject", "reshoot"],
+        "ErrorCodeEnum": "propflow.errors.ErrorCode",
     },
 }
 

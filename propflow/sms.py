@@ -12,11 +12,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -25,6 +27,21 @@ logger = logging.getLogger(__name__)
 
 class SmsDeliveryError(Exception):
     """The provider did not accept the message."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def sms_task(name: str) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
+    """A task that sends an SMS: retried with backoff while the provider refuses it."""
+    return shared_task(
+        name=name,
+        autoretry_for=(SmsDeliveryError,),
+        retry_backoff=5,
+        retry_backoff_max=300,
+        max_retries=5,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +113,8 @@ class TwilioBackend:
             raise SmsDeliveryError(f"Twilio request failed: {error}") from error
         if status >= 300:
             raise SmsDeliveryError(f"Twilio answered HTTP {status}")
-        logger.info("SMS sent through Twilio", extra={"sms_to": message.to})
+        # Without the number: logs hold ids only (the caller logs what the message was about).
+        logger.info("SMS sent through Twilio")
 
 
 def get_backend() -> SmsBackend:

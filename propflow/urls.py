@@ -4,10 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from propflow.health import health
 
-handler400 = "propflow.errors.bad_request"
-handler403 = "propflow.errors.permission_denied"
-handler404 = "propflow.errors.page_not_found"
-handler500 = "propflow.errors.server_error"
+handler400 = "propflow.api_errors.bad_request"
+handler403 = "propflow.api_errors.permission_denied"
+handler404 = "propflow.api_errors.page_not_found"
+handler500 = "propflow.api_errors.server_error"
 
 urlpatterns = [
     re_path(r"^health/?$", health, name="health"),

@@ -31,14 +31,17 @@ def test_an_unknown_api_path_is_a_json_404(client):
     response = client.get("/api/v1/nothing-here/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 def test_a_wrong_method_is_a_json_405():
     response = authenticated_client(UserFactory.create()).delete("/api/v1/auth/me/")
 
     assert response.status_code == 405
-    assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
+    assert response.json() == {
+        "detail": 'Method "DELETE" not allowed.',
+        "code": "method_not_allowed",
+    }
 
 
 def test_request_logs_hold_no_codes_tokens_or_query_strings(api_client, caplog):

@@ -114,5 +114,8 @@ def test_a_failed_sms_answers_503_and_leaves_no_code(twilio, monkeypatch, api_cl
     )
 
     assert response.status_code == 503
-    assert response.json() == {"detail": "The code could not be sent; try again shortly."}
+    assert response.json() == {
+        "detail": "The code could not be sent; try again shortly.",
+        "code": "sms_unavailable",
+    }
     assert cache.get("otp:code:+919876543210") is None

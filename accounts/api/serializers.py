@@ -6,19 +6,28 @@ from phonenumbers import PhoneNumberType
 from rest_framework import serializers
 
 from accounts.models import User
+from propflow.errors import ErrorCode
 
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 class MobilePhoneField(PhoneNumberField):  # type: ignore[misc]  # untyped library
-    """A valid number, normalised to E.164, that can receive an SMS."""
+    """A valid number, normalised to E.164, that can receive an SMS; refused as
+    ``invalid_phone`` otherwise."""
 
     default_error_messages = {"not_mobile": "Enter a mobile phone number: it must receive SMS."}
 
     def to_internal_value(self, data: object) -> str:
-        number = super().to_internal_value(data)
+        try:
+            number = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError(
+                [str(message) for message in error.detail], code=ErrorCode.INVALID_PHONE
+            ) from error
         if phonenumbers.number_type(number) not in _MOBILE_TYPES:
-            self.fail("not_mobile")
+            raise serializers.ValidationError(
+                self.error_messages["not_mobile"], code=ErrorCode.INVALID_PHONE
+            )
         return str(number.as_e164)
 
 

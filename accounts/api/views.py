@@ -10,7 +10,7 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import otp, services
+from accounts import services
 from accounts.api.permissions import IsStaff
 from accounts.api.serializers import (
     LogoutInputSerializer,
@@ -23,15 +23,10 @@ from accounts.api.serializers import (
 )
 from accounts.models import Role, User
 from accounts.selectors import request_user
-from propflow.errors import ServiceUnavailable
+from propflow.errors import ErrorCode, ServiceUnavailableError
 from propflow.openapi import RETRY_AFTER_HEADER, error_responses
 from propflow.pagination import CursorPage
 from propflow.sms import SmsDeliveryError
-
-
-class RateLimited(exceptions.Throttled):
-    def __init__(self, error: otp.RateLimitedError) -> None:
-        super().__init__(wait=error.retry_after, detail="Too many requests.")
 
 
 def _client_ip(request: Request) -> str:
@@ -55,10 +50,10 @@ class OtpRequestView(APIView):
             expires_in = services.otp_request(
                 phone=serializer.validated_data["phone"], client_ip=_client_ip(request)
             )
-        except otp.RateLimitedError as error:
-            raise RateLimited(error) from error
         except SmsDeliveryError as error:
-            raise ServiceUnavailable("The code could not be sent; try again shortly.") from error
+            raise ServiceUnavailableError(
+                "The code could not be sent; try again shortly.", code=ErrorCode.SMS_UNAVAILABLE
+            ) from error
         return Response(
             {
                 "detail": "If the number can receive SMS, a code is on its way.",
@@ -81,20 +76,11 @@ class OtpVerifyView(APIView):
     def post(self, request: Request) -> Response:
         serializer = OtpVerifyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = services.otp_verify(
-                phone=serializer.validated_data["phone"],
-                code=serializer.validated_data["code"],
-                client_ip=_client_ip(request),
-            )
-        except otp.RateLimitedError as error:
-            raise RateLimited(error) from error
-        except services.InvalidCodeError as error:
-            raise exceptions.ValidationError(
-                {"code": ["The code is wrong or has expired. Request a new one."]}
-            ) from error
-        except services.InactiveAccountError as error:
-            raise exceptions.PermissionDenied("This account is disabled.") from error
+        user = services.otp_verify(
+            phone=serializer.validated_data["phone"],
+            code=serializer.validated_data["code"],
+            client_ip=_client_ip(request),
+        )
         tokens = services.user_tokens(user=user)
         return Response(TokenPairOutputSerializer({**tokens, "user": user}).data)
 
@@ -122,7 +108,9 @@ class LogoutView(APIView):
         try:
             RefreshToken(serializer.validated_data["refresh"]).blacklist()
         except TokenError as error:
-            raise exceptions.ValidationError({"refresh": [str(error)]}) from error
+            raise exceptions.ValidationError(
+                {"refresh": [str(error)]}, code=ErrorCode.TOKEN_NOT_VALID
+            ) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photos.models import Category, Photo
-from photos.qc import CHECK_NAMES, CHECK_RESULTS
+from photos.qc import CHECK_NAMES, CHECK_RESULTS, qc_checks_for
 from photos.selectors import photo_file_url, photo_taken_at
 from photos.services import ReviewDecision
 
@@ -39,17 +39,21 @@ class QcCheckOutputSerializer(serializers.Serializer[dict[str, str]]):
     name = serializers.ChoiceField(choices=CHECK_NAMES)
     result = serializers.ChoiceField(choices=CHECK_RESULTS)
     detail = serializers.CharField()
+    related_property_id = serializers.UUIDField(
+        required=False,
+        help_text="Staff only: the other property whose photo this one duplicates.",
+    )
 
 
 class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
-    """Needs ``request`` in its context (for the file URLs)."""
+    """Needs ``request`` in its context (for the file URLs, and whether staff read the checks)."""
 
     taken_at = serializers.SerializerMethodField(
         help_text="As the camera wrote it: YYYY-MM-DDTHH:MM:SS, plus ±HH:MM when the photo "
         "records its offset. Never converted."
     )
     gps = serializers.SerializerMethodField()
-    qc_checks = QcCheckOutputSerializer(many=True, read_only=True)
+    qc_checks = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField(
         help_text="Short-lived or access-checked; null until QC has made the preview."
     )
@@ -85,6 +89,11 @@ class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
 
     def get_taken_at(self, photo: Photo) -> str | None:
         return photo_taken_at(photo)
+
+    @extend_schema_field(QcCheckOutputSerializer(many=True))
+    def get_qc_checks(self, photo: Photo) -> list[dict[str, str]]:
+        staff = self.context["request"].user.is_staff
+        return qc_checks_for(photo.qc_checks, staff=staff)
 
     @extend_schema_field(GpsOutputSerializer(allow_null=True))
     def get_gps(self, photo: Photo) -> dict[str, Any] | None:

@@ -30,14 +30,8 @@ from photos.api.serializers import (
 )
 from photos.models import Category, Photo, QcStatus, ReviewStatus
 from photos.selectors import photo_get_for, property_photos
-from photos.services import (
-    PayloadTooLargeError,
-    ReviewDecision,
-    photo_review,
-    photo_upload,
-    upload_too_large_message,
-)
-from propflow.errors import InvalidInputError
+from photos.services import ReviewDecision, photo_review, photo_upload, upload_too_large_message
+from propflow.errors import ErrorCode, InvalidInputError, PayloadTooLargeError
 from propflow.openapi import error_responses
 from propflow.pagination import CursorPage
 from propflow.routers import UUID_PATTERN
@@ -74,11 +68,15 @@ class PhotoUploadLimit(FileUploadHandler):
         encoding: str | None = None,
     ) -> None:
         if content_length > settings.PHOTO_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES:
-            raise PayloadTooLargeError(upload_too_large_message(), field="file")
+            raise PayloadTooLargeError(
+                upload_too_large_message(), code=ErrorCode.PHOTO_TOO_LARGE, field="file"
+            )
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         if start + len(raw_data) > settings.PHOTO_MAX_UPLOAD_BYTES:
-            raise PayloadTooLargeError(upload_too_large_message(), field="file")
+            raise PayloadTooLargeError(
+                upload_too_large_message(), code=ErrorCode.PHOTO_TOO_LARGE, field="file"
+            )
         return raw_data  # on to Django's own handlers, which keep it in memory or spool it
 
     def file_complete(self, file_size: int) -> None:
@@ -91,6 +89,7 @@ def _idempotency_key(request: Request) -> str:
         raise InvalidInputError(
             f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII "
             "characters without spaces.",
+            code=ErrorCode.INVALID_IDEMPOTENCY_KEY,
             field="Idempotency-Key",
         )
     return key
@@ -157,7 +156,9 @@ class PropertyPhotosView(GenericAPIView[Photo]):
             data = request.data
         except RequestDataTooBig as error:
             raise PayloadTooLargeError(
-                "The form fields besides the file are too large.", field="category"
+                "The form fields besides the file are too large.",
+                code=ErrorCode.REQUEST_TOO_LARGE,
+                field="category",
             ) from error
         body = PhotoUploadInputSerializer(data=data)
         body.is_valid(raise_exception=True)

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from photos.events import qc_completed_payload
+from photos.events import qc_completed_events
 from photos.exif import GpsFix, UnreadableImageError
 from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
 from photos.models import Photo, QcStatus
@@ -19,7 +19,6 @@ from photos.qc import DuplicateCandidate, haversine_km, overall_status, run_chec
 from photos.selectors import qc_thresholds
 from photos.storage import TransientStorageError, local_copy, store_preview
 from photos.tasks import run_qc
-from properties.events import property_audience
 from properties.models import Property
 from propflow.realtime.broadcast import broadcast_on_commit
 
@@ -157,6 +156,7 @@ def _duplicate_candidates(photo: Photo) -> list[DuplicateCandidate]:
         DuplicateCandidate(
             sha256=sha256,
             dhash=dhash_from_hex(dhash) if dhash else None,
+            property_id=str(property_id),
             same_property=property_id == photo.property_id,
         )
         for sha256, dhash, property_id in rows.iterator(chunk_size=2000)
@@ -189,7 +189,8 @@ def _record(
         photo.save(
             update_fields=[*outcome.fields, "preview", "processed_at", "updated_at"],
         )
-        broadcast_on_commit(property_audience(photo.property), qc_completed_payload(photo))
+        for audience, event in qc_completed_events(photo):
+            broadcast_on_commit(audience, event)
     logger.info("photo checked", extra={"photo_id": str(photo.pk), "qc_status": photo.qc_status})
     return photo
 

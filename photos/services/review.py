@@ -1,4 +1,4 @@
-"""A reviewer's decision on a photo."""
+"""A reviewer's decision on a photo, and the SMS asking for a re-shoot."""
 
 import logging
 from enum import StrEnum
@@ -8,15 +8,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.tasks import send_sms_task
 from photos.events import reviewed_payload
 from photos.models import Photo, ReviewStatus
 from photos.selectors import photo_get_for
+from photos.tasks import notify_reshoot
 from properties.events import property_audience
-from properties.models import Property, Status
+from properties.models import Status
 from properties.selectors import property_get_for
-from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
+from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import broadcast_on_commit
+from propflow.sms import send_sms
 
 logger = logging.getLogger(__name__)
 
@@ -48,22 +49,29 @@ def photo_review(
     new decision replaces it.
 
     Side effects: updates the row; after commit broadcasts ``photo.reviewed`` and, for a
-    re-shoot, texts the assigned agent (or the uploader when no agent is assigned).
+    re-shoot, queues ``photos.notify_reshoot`` (with the photo's id).
     """
     photo = photo_get_for(user=actor, photo_id=photo_id)
     # The property's lock orders this with its transitions: "complete" counts unrejected photos.
     property = property_get_for(user=actor, property_id=photo.property_id, for_update=True)
     photo = photo_get_for(user=actor, photo_id=photo_id, for_update=True)
     if not actor.is_staff:
-        raise ForbiddenError("Only reviewers and admins may review photos.")
+        raise ForbiddenError(
+            "Only reviewers and admins may review photos.", code=ErrorCode.STAFF_ONLY
+        )
     if property.status not in REVIEWABLE_STATUSES:
         raise ConflictError(
             f"The property is {property.status}: its photos can no longer be reviewed.",
+            code=ErrorCode.PROPERTY_CLOSED,
             current_status=property.status,
         )
     reason = reason.strip()
     if decision != ReviewDecision.APPROVE and not reason:
-        raise InvalidInputError(f"A reason is required to {decision} a photo.", field="reason")
+        raise InvalidInputError(
+            f"A reason is required to {decision} a photo.",
+            code=ErrorCode.REASON_REQUIRED,
+            field="reason",
+        )
 
     previous = photo.review_status
     photo.review_status = REVIEW_STATUS[decision]
@@ -75,7 +83,8 @@ def photo_review(
     )
     broadcast_on_commit(property_audience(photo.property), reviewed_payload(photo))
     if decision == ReviewDecision.RESHOOT:
-        _ask_for_reshoot(photo=photo, property=property, reason=reason)
+        # celery-types predates delay_on_commit (Celery 5.4).
+        notify_reshoot.delay_on_commit(photo_id=str(photo.pk))  # type: ignore[attr-defined]
     logger.info(
         "photo reviewed",
         extra={
@@ -88,11 +97,23 @@ def photo_review(
     return photo
 
 
-def _ask_for_reshoot(*, photo: Photo, property: Property, reason: str) -> None:
+def photo_notify_reshoot(*, photo_id: UUID | str) -> None:
+    """Texts the assigned agent (or the uploader when no agent is assigned) to re-take the photo,
+    with the reviewer's reason; the worker builds the text, so that the task carries an id only.
+    Side effects: one SMS, none when the photo's latest decision is no re-shoot any more; raises
+    SmsDeliveryError when the provider refuses it."""
+    photo = (
+        Photo.objects.select_related("property__assigned_agent", "uploaded_by")
+        .filter(pk=photo_id, review_status=ReviewStatus.RESHOOT)
+        .first()
+    )
+    if photo is None:
+        return
+    property = photo.property
     recipient = property.assigned_agent or photo.uploaded_by
     body = (
         f"PropFlow: please re-take the {photo.get_category_display().lower()} photo at "
-        f"{property.address}, {property.city}: {reason}"
+        f"{property.address}, {property.city}: {photo.review_reason}"
     )
-    # celery-types predates delay_on_commit (Celery 5.4).
-    send_sms_task.delay_on_commit(to=str(recipient.phone), body=body)  # type: ignore[attr-defined]
+    send_sms(to=str(recipient.phone), body=body)
+    logger.info("uploader asked for a re-shoot", extra={"photo_id": str(photo.pk)})

@@ -12,7 +12,6 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
-from rest_framework import status
 
 from accounts.models import User
 from photos.exif import ImageTooLargeError, UnreadableImageError
@@ -25,10 +24,12 @@ from properties.selectors import actors_for, property_get_for
 from properties.workflow import Actor
 from propflow.errors import (
     ConflictError,
-    DomainError,
+    ErrorCode,
     ForbiddenError,
     InvalidInputError,
-    ServiceUnavailable,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    UnsupportedImageError,
 )
 
 logger = logging.getLogger(__name__)
@@ -37,14 +38,6 @@ ACCEPTED_TYPES_TEXT = "JPEG, HEIC/HEIF, AVIF, WebP or PNG"
 # Who may add photos to a property, and in which status.
 UPLOAD_STATUS = {Actor.OWNER: Status.DRAFT, Actor.ASSIGNED_AGENT: Status.INSPECTING}
 HASH_CHUNK_BYTES = 1024 * 1024
-
-
-class PayloadTooLargeError(DomainError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-
-
-class UnsupportedImageError(DomainError):
-    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 
 def upload_too_large_message() -> str:
@@ -90,10 +83,15 @@ def photo_upload(
                 raise ConflictError(
                     f"Photos can be added while the property is {allowed_status}; "
                     f"it is {property.status}.",
+                    code=ErrorCode.UPLOADS_CLOSED,
                     current_status=property.status,
                 )
             if category not in Category.values:
-                raise InvalidInputError(f"{category!r} is not a photo category.", field="category")
+                raise InvalidInputError(
+                    f"{category!r} is not a photo category.",
+                    code=ErrorCode.INVALID_CATEGORY,
+                    field="category",
+                )
             checked = _check_upload(file)
             photo = Photo(
                 property=property,
@@ -116,8 +114,9 @@ def photo_upload(
                     photo.file.save("original", original, save=False)
             except TransientStorageError as error:
                 logger.warning("photo storage unavailable: %s", error)
-                raise ServiceUnavailable(
-                    "Photo storage is unavailable; try again shortly."
+                raise ServiceUnavailableError(
+                    "Photo storage is unavailable; try again shortly.",
+                    code=ErrorCode.STORAGE_UNAVAILABLE,
                 ) from error
             stored_name = photo.file.name or ""
             try:
@@ -154,6 +153,7 @@ def _upload_status_for(*, actor: User, property: Property) -> Status:
     # Reviewers judge the evidence; gathering it is the owner's and the agent's part.
     raise ForbiddenError(
         "Only the owner (while a draft) or the assigned agent (while inspecting) may add photos.",
+        code=ErrorCode.UPLOADER_ONLY,
         current_status=property.status,
     )
 
@@ -167,7 +167,8 @@ def _first_upload(*, actor: User, idempotency_key: str) -> Photo | None:
 def _replayed(photo: Photo, *, property: Property, category: str) -> Photo:
     if photo.property_id != property.pk or photo.category != category:
         raise ConflictError(
-            "This Idempotency-Key was already used for another upload; send a new key."
+            "This Idempotency-Key was already used for another upload; send a new key.",
+            code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
         )
     return photo
 
@@ -176,20 +177,26 @@ def _check_upload(file: UploadedFile) -> _CheckedUpload:
     """The upload's type from its content, and its SHA-256 streamed from the spooled file."""
     size = file.size or 0
     if size > settings.PHOTO_MAX_UPLOAD_BYTES:
-        raise PayloadTooLargeError(upload_too_large_message(), field="file")
+        raise PayloadTooLargeError(
+            upload_too_large_message(), code=ErrorCode.PHOTO_TOO_LARGE, field="file"
+        )
     if file.file is None:
-        raise InvalidInputError("No file was sent.", field="file")
+        raise InvalidInputError("No file was sent.", code=ErrorCode.FILE_REQUIRED, field="file")
     # Django types an upload's file as IO[Any]; it is opened in binary mode.
     stream = cast(BinaryIO, file.file)
     stream.seek(0)
     content_type = sniff(stream)
     if content_type is None:
         raise UnsupportedImageError(
-            f"The file is not an image; send {ACCEPTED_TYPES_TEXT}.", field="file"
+            f"The file is not an image; send {ACCEPTED_TYPES_TEXT}.",
+            code=ErrorCode.UNSUPPORTED_IMAGE,
+            field="file",
         )
     if content_type not in ACCEPTED_CONTENT_TYPES:
         raise UnsupportedImageError(
-            f"{content_type} is not accepted; send {ACCEPTED_TYPES_TEXT}.", field="file"
+            f"{content_type} is not accepted; send {ACCEPTED_TYPES_TEXT}.",
+            code=ErrorCode.UNSUPPORTED_IMAGE,
+            field="file",
         )
     try:
         # Parses the header alone. Not closed: Image.close() would close the upload's file.
@@ -197,11 +204,13 @@ def _check_upload(file: UploadedFile) -> _CheckedUpload:
     except ImageTooLargeError as error:
         raise PayloadTooLargeError(
             f"The image has too many pixels (at most {settings.PHOTO_MAX_PIXELS:,}): {error}.",
+            code=ErrorCode.TOO_MANY_PIXELS,
             field="file",
         ) from error
     except UnreadableImageError as error:
         raise UnsupportedImageError(
             f"The file is not a readable image ({error}); send {ACCEPTED_TYPES_TEXT}.",
+            code=ErrorCode.UNREADABLE_IMAGE,
             field="file",
         ) from error
     digest = hashlib.sha256()

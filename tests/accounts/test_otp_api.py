@@ -236,7 +236,7 @@ def test_it_refuses_a_disabled_account(api_client):
     response = verify(api_client, last_code())
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "This account is disabled."}
+    assert response.json() == {"detail": "This account is disabled.", "code": "account_disabled"}
 
 
 def test_paths_work_without_their_final_slash(api_client):

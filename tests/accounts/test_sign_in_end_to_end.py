@@ -39,7 +39,7 @@ def test_it_signs_in_over_http_against_the_real_server(tmp_path):
         assert me.status_code == 200
         assert me.json()["phone"] == "+919876543210"
         assert me.json()["role"] == "client"
-        assert http.get("/api/v1/nothing/").json() == {"detail": "Not found."}
+        assert http.get("/api/v1/nothing/").json() == {"detail": "Not found.", "code": "not_found"}
 
     server_log = (tmp_path / "server.log").read_text()
     assert read_code(sms_dir, "+919876543210") not in server_log

@@ -37,7 +37,10 @@ def test_uploads_get_a_503_and_leave_nothing_while_s3_is_unreachable(
 
     assert uploaded.status_code == 503
     assert uploaded.headers["content-type"] == "application/json"
-    assert uploaded.json() == {"detail": "Photo storage is unavailable; try again shortly."}
+    assert uploaded.json() == {
+        "detail": "Photo storage is unavailable; try again shortly.",
+        "code": "storage_unavailable",
+    }
     assert Photo.objects.filter(property=property).count() == 0
     assert bucket_keys(f"photos/{property.pk}/") == []  # the real bucket, as a check
     assert sorted(tmp_path.glob("media/**/*")) == []  # nor a local fallback

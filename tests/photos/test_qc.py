@@ -8,6 +8,7 @@ from photos.exif import GpsFix, PhotoMetadata
 from photos.imaging import analyse
 from photos.qc import (
     CHECK_NAMES,
+    DUPLICATE_ELSEWHERE_DETAIL,
     CheckResult,
     DuplicateCandidate,
     Thresholds,
@@ -20,6 +21,7 @@ from photos.qc import (
     check_sharpness,
     haversine_km,
     overall_status,
+    qc_checks_for,
     run_checks,
 )
 from tests.support.images import make_jpeg
@@ -276,8 +278,17 @@ def test_it_checks_the_resolution_in_either_orientation(width, height, result):
     )
 
 
-def _candidate(sha256=SHA, dhash=None, same_property=False):
-    return DuplicateCandidate(sha256=sha256, dhash=dhash, same_property=same_property)
+OTHER = "5d0f3e1c-2b7a-4c8e-9f10-6a2b3c4d5e6f"  # another property
+ANOTHER = "7e1a2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b"  # and a third
+
+
+def _candidate(sha256=SHA, dhash=None, same_property=False, property_id=OTHER):
+    return DuplicateCandidate(
+        sha256=sha256,
+        dhash=dhash,
+        property_id="this" if same_property else property_id,
+        same_property=same_property,
+    )
 
 
 NEAR = (1 << THRESHOLDS.dhash_near_distance) - 1  # exactly the threshold's number of bits set
@@ -285,34 +296,45 @@ FAR = (1 << (THRESHOLDS.dhash_near_distance + 1)) - 1
 
 
 @pytest.mark.parametrize(
-    ("candidates", "result", "detail"),
+    ("candidates", "result", "detail", "related"),
     [
-        ([], "pass", "unique among 0 photos compared"),
+        ([], "pass", "unique among 0 photos compared", None),
         (
             [_candidate("b" * 64, FAR), _candidate("c" * 64, FAR, True), _candidate("d" * 64)],
             "pass",
             "unique among 3 photos compared",
+            None,
         ),
-        ([_candidate()], "fail", "the same file as a photo of another property"),
+        ([_candidate()], "fail", f"the same file as a photo of property {OTHER}", OTHER),
         (
             [_candidate("b" * 64, NEAR)],
             "fail",
-            "near-identical to a photo of another property (8 of 64 hash bits differ)",
+            f"near-identical to a photo of property {OTHER} (8 of 64 hash bits differ)",
+            OTHER,
         ),
         (
             [_candidate(same_property=True)],
             "warn",
             "the same file as another photo of this property",
+            None,
         ),
         (
             [_candidate("b" * 64, NEAR, True), _candidate("c" * 64, 1, True)],
             "warn",
             "near-identical to another photo of this property (1 of 64 hash bits differ)",
+            None,
         ),
         (
             [_candidate(same_property=True), _candidate("b" * 64, NEAR)],
             "fail",
-            "near-identical to a photo of another property (8 of 64 hash bits differ)",
+            f"near-identical to a photo of property {OTHER} (8 of 64 hash bits differ)",
+            OTHER,
+        ),
+        (
+            [_candidate("b" * 64, NEAR), _candidate("c" * 64, 1, property_id=ANOTHER)],
+            "fail",
+            f"near-identical to a photo of property {ANOTHER} (1 of 64 hash bits differ)",
+            ANOTHER,
         ),
     ],
     ids=[
@@ -323,12 +345,58 @@ FAR = (1 << (THRESHOLDS.dhash_near_distance + 1)) - 1
         "same-bytes-here",
         "near-here",
         "elsewhere-wins",
+        "nearest-elsewhere-named",
     ],
 )
-def test_it_checks_duplicates_by_bytes_and_by_picture(candidates, result, detail):
+def test_it_checks_duplicates_by_bytes_and_by_picture(candidates, result, detail, related):
     assert check_duplicate(SHA, 0, candidates, THRESHOLDS) == CheckResult(
-        "duplicate", result, detail
+        "duplicate", result, detail, related
     )
+
+
+STORED = [
+    {"name": "resolution", "result": "pass", "detail": "1600x1200 (minimum 1280x960)"},
+    {
+        "name": "duplicate",
+        "result": "fail",
+        "detail": f"the same file as a photo of property {OTHER}",
+        "related_property_id": OTHER,
+    },
+]
+
+
+def test_staff_read_the_checks_as_stored():
+    assert qc_checks_for(STORED, staff=True) == STORED
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [
+        STORED[1],
+        # As stored before the other property was named; its detail told of another property.
+        {
+            "name": "duplicate",
+            "result": "fail",
+            "detail": "the same file as a photo of another property",
+        },
+    ],
+    ids=["named", "stored-before"],
+)
+def test_others_read_a_duplicate_of_another_property_without_it(duplicate):
+    assert qc_checks_for([STORED[0], duplicate], staff=False) == [
+        STORED[0],
+        {"name": "duplicate", "result": "fail", "detail": DUPLICATE_ELSEWHERE_DETAIL},
+    ]
+
+
+def test_others_read_a_duplicate_within_the_property_as_it_is():
+    here = {
+        "name": "duplicate",
+        "result": "warn",
+        "detail": "the same file as another photo of this property",
+    }
+
+    assert qc_checks_for([here], staff=False) == [here]
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,11 @@ def test_the_role_matrix_of_a_photo(cast, photo, role):
     if response.status_code == 200:
         assert response.json()["id"] == str(photo.pk)
     else:
-        assert set(response.json()) == {"detail"}
+        assert set(response.json()) == {"detail", "code"}
+        assert (
+            response.json()["code"]
+            == {401: "not_authenticated", 404: "not_found"}[response.status_code]
+        )
 
 
 @pytest.mark.parametrize("variant", ["file", "preview"])
@@ -104,7 +108,7 @@ def test_the_preview_of_a_photo_not_checked_yet_is_a_404(cast, inspecting):
     response = cast.client("owner").get(f"/api/v1/photos/{photo.pk}/preview/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "This photo has no preview yet."}
+    assert response.json() == {"detail": "This photo has no preview yet.", "code": "not_found"}
 
 
 def test_a_file_missing_from_storage_is_a_404(cast, photo, media_root):
@@ -113,7 +117,10 @@ def test_a_file_missing_from_storage_is_a_404(cast, photo, media_root):
     response = cast.client("owner").get(f"/api/v1/photos/{photo.pk}/file/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "The file is missing from storage."}
+    assert response.json() == {
+        "detail": "The file is missing from storage.",
+        "code": "not_found",
+    }
 
 
 def test_the_admin_session_opens_the_files(cast, photo, client):

@@ -11,7 +11,6 @@ from PIL import Image
 from photos.imaging import dhash_from_hex
 from photos.models import Photo, QcStatus, ReviewStatus
 from photos.services import (
-    PayloadTooLargeError,
     ReviewDecision,
     photo_review,
     photo_run_qc,
@@ -21,8 +20,15 @@ from properties.models import Status
 from properties.services import property_transition
 from properties.workflow import Action
 from propflow import sms
-from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
-from tests.photos.conftest import ALL_PASS, phone_jpeg, photo_count, results, stored_files, uploaded
+from propflow.errors import ConflictError, ForbiddenError, InvalidInputError, PayloadTooLargeError
+from tests.photos.conftest import (
+    ALL_PASS,
+    phone_jpeg,
+    photo_count,
+    results,
+    stored_files,
+    uploaded,
+)
 from tests.support.images import make_jpeg
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +153,7 @@ def test_qc_runs_once_however_often_it_is_asked(inspecting, django_capture_on_co
 
     assert first is not None
     assert second is None
-    assert len(callbacks) == 1  # one photo.qc_completed broadcast
+    assert len(callbacks) == 2  # one photo.qc_completed: to staff, to the owner and agent
 
 
 def test_qc_leaves_a_fresh_run_alone_and_takes_over_an_abandoned_one(inspecting, settings):
@@ -297,7 +303,10 @@ def test_a_re_encoded_copy_of_another_propertys_photo_fails(draft, inspecting):
 
     copy.refresh_from_db()
     assert (copy.qc_status, results(copy)["duplicate"]) == (QcStatus.FAIL, "fail")
-    assert copy.qc_checks[4]["detail"].startswith("near-identical to a photo of another property")
+    assert copy.qc_checks[4]["detail"].startswith(
+        f"near-identical to a photo of property {draft.pk} ("
+    )
+    assert copy.qc_checks[4]["related_property_id"] == str(draft.pk)
 
 
 def test_qc_thresholds_come_from_settings(inspecting, settings):

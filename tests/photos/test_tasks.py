@@ -1,5 +1,7 @@
-"""The QC task and the sweep, called as a worker would; QC end to end through the API."""
+"""The QC task, the sweep and the re-shoot SMS, called as a worker would; QC end to end through
+the API."""
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -10,11 +12,14 @@ from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
 from photos.models import Photo, QcStatus
+from photos.services import ReviewDecision, photo_review
 from photos.storage import TransientStorageError
-from photos.tasks import requeue_stuck, run_qc
+from photos.tasks import notify_reshoot, requeue_stuck, run_qc
+from propflow import sms
 from tests.factories import PropertyFactory
 from tests.photos.conftest import ALL_PASS, phone_jpeg, results, upload, uploaded
 from tests.support.images import corpus_bytes, corpus_params
+from tests.support.private_data import log_lines, task_runs, use_twilio
 
 pytestmark = pytest.mark.django_db
 
@@ -370,3 +375,36 @@ def test_each_corpus_photo_is_refused_or_checked_as_its_ground_truth_says(
         },
         "qc_status": True,
     }
+
+
+def test_a_reshoot_sms_goes_through_a_task_of_ids_and_stays_out_of_the_logs(
+    cast, draft, settings, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.DEBUG)
+    posted = use_twilio(settings, monkeypatch)
+    photo = uploaded(draft, phone_jpeg(draft), category="LIVING")
+    reason = "The curtains hide the balcony door."
+
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_review(
+            actor=cast.admin, photo_id=photo.pk, decision=ReviewDecision.RESHOOT, reason=reason
+        )
+
+    phone = str(cast.owner.phone)
+    body = f"PropFlow: please re-take the living room photo at {draft.address}, Pune: {reason}"
+    assert [(message["To"], message["Body"]) for message in posted] == [(phone, body)]
+    secrets = (phone, phone.removeprefix("+"), body, draft.address, reason)
+    assert [line for line in log_lines(caplog) if any(s in line for s in secrets)] == []
+    assert task_runs(caplog) == [("photos.notify_reshoot", {"photo_id": str(photo.pk)})]
+
+
+def test_a_reshoot_decided_otherwise_meanwhile_sends_nothing(cast, inspecting):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
+    photo_review(
+        actor=cast.reviewer, photo_id=photo.pk, decision=ReviewDecision.RESHOOT, reason="Blurry."
+    )
+    photo_review(actor=cast.reviewer, photo_id=photo.pk, decision=ReviewDecision.APPROVE)
+
+    notify_reshoot(photo_id=str(photo.pk))
+
+    assert sms.outbox == []

@@ -161,6 +161,7 @@ def test_it_tells_staff_and_others_who_may_upload(cast, inspecting):
     assert response.json() == {
         "detail": "Only the owner (while a draft) or the assigned agent (while inspecting) "
         "may add photos.",
+        "code": "uploader_only",
         "current_status": "INSPECTING",
     }
 
@@ -178,6 +179,7 @@ def test_it_refuses_the_owner_once_the_property_left_draft(
     assert response.status_code == 409
     assert response.json() == {
         "detail": f"Photos can be added while the property is DRAFT; it is {status}.",
+        "code": "uploads_closed",
         "current_status": status,
     }
     assert_nothing_stored(media_root, callbacks)
@@ -230,28 +232,33 @@ ACCEPTED = "send JPEG, HEIC/HEIF, AVIF, WebP or PNG"
 
 
 @pytest.mark.parametrize(
-    ("data", "detail"),
+    ("data", "detail", "code"),
     [
-        (image_bytes("GIF"), f"image/gif is not accepted; {ACCEPTED}."),
-        (image_bytes("TIFF"), f"image/tiff is not accepted; {ACCEPTED}."),
-        (image_bytes("BMP"), f"image/bmp is not accepted; {ACCEPTED}."),
-        (b"Meeting notes, not a photo.\n" * 10, f"The file is not an image; {ACCEPTED}."),
-        (b"%PDF-1.7\n" + b"0" * 200, f"The file is not an image; {ACCEPTED}."),
+        (image_bytes("GIF"), f"image/gif is not accepted; {ACCEPTED}.", "unsupported_image"),
+        (image_bytes("TIFF"), f"image/tiff is not accepted; {ACCEPTED}.", "unsupported_image"),
+        (image_bytes("BMP"), f"image/bmp is not accepted; {ACCEPTED}.", "unsupported_image"),
+        (
+            b"Meeting notes, not a photo.\n" * 10,
+            f"The file is not an image; {ACCEPTED}.",
+            "unsupported_image",
+        ),
+        (b"%PDF-1.7\n" + b"0" * 200, f"The file is not an image; {ACCEPTED}.", "unsupported_image"),
         (
             b"\xff\xd8\xff\xe0" + b"\x00" * 100,
             f"The file is not a readable image (not an image in an accepted format); {ACCEPTED}.",
+            "unreadable_image",
         ),
     ],
     ids=["gif", "tiff", "bmp", "text-named-jpg", "pdf", "corrupt-jpeg"],
 )
 def test_it_refuses_what_is_not_an_accepted_image_with_415(
-    cast, draft, media_root, django_capture_on_commit_callbacks, data, detail
+    cast, draft, media_root, django_capture_on_commit_callbacks, data, detail, code
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         response = upload(cast.client("owner"), draft, data, name="photo.jpg")
 
     assert response.status_code == 415
-    assert response.json() == {"detail": detail, "errors": {"file": [detail]}}
+    assert response.json() == {"detail": detail, "code": code, "errors": {"file": [detail]}}
     assert_nothing_stored(media_root, callbacks)
 
 
@@ -313,6 +320,7 @@ def test_it_refuses_a_file_over_the_size_limit_with_413(
     assert response.status_code == 413
     assert response.json() == {
         "detail": "The file is larger than the 0.0476837 MB limit.",
+        "code": "photo_too_large",
         "errors": {"file": ["The file is larger than the 0.0476837 MB limit."]},
     }
     assert_nothing_stored(media_root, callbacks)
@@ -368,7 +376,10 @@ def test_it_refuses_a_json_body_with_415(
         )
 
     assert response.status_code == 415
-    assert response.json() == {"detail": 'Unsupported media type "application/json" in request.'}
+    assert response.json() == {
+        "detail": 'Unsupported media type "application/json" in request.',
+        "code": "unsupported_media_type",
+    }
     assert_nothing_stored(media_root, callbacks)
 
 
@@ -385,6 +396,7 @@ def test_it_refuses_an_oversized_form_field_without_a_500(
     assert response.status_code == 413
     assert response.json() == {
         "detail": "The form fields besides the file are too large.",
+        "code": "request_too_large",
         "errors": {"category": ["The form fields besides the file are too large."]},
     }
     assert_nothing_stored(media_root, callbacks)
@@ -466,7 +478,8 @@ def test_a_key_reused_for_another_upload_is_a_409(
 
     assert other_category.status_code == 409
     assert other_category.json() == {
-        "detail": "This Idempotency-Key was already used for another upload; send a new key."
+        "detail": "This Idempotency-Key was already used for another upload; send a new key.",
+        "code": "idempotency_key_reused",
     }
     assert photo_count() == 1
     assert stored_files(media_root) == [f"photos/{draft.pk}/{first.json()['id']}/original"]
@@ -554,5 +567,8 @@ def test_storage_down_is_a_503_with_nothing_kept(
         response = upload(cast.client("owner"), draft, JPEG)
 
     assert response.status_code == 503
-    assert response.json() == {"detail": "Photo storage is unavailable; try again shortly."}
+    assert response.json() == {
+        "detail": "Photo storage is unavailable; try again shortly.",
+        "code": "storage_unavailable",
+    }
     assert_nothing_stored(media_root, callbacks)

@@ -72,16 +72,30 @@ def test_an_action_through_the_api_is_announced_after_commit(
 
 
 @pytest.mark.parametrize(
-    ("status", "actor", "action", "body", "field"),
+    ("status", "actor", "action", "body", "field", "code"),
     [
-        (Status.SUBMITTED, "reviewer", "assign", {}, "agent"),
-        (Status.SUBMITTED, "reviewer", "assign", {"agent": str(uuid4())}, "agent"),
-        (Status.IN_REVIEW, "reviewer", "approve", {}, "valuation_amount"),
-        (Status.IN_REVIEW, "reviewer", "approve", {"valuation_amount": "0"}, "valuation_amount"),
-        (Status.IN_REVIEW, "reviewer", "approve", {"valuation_amount": "-1"}, "valuation_amount"),
-        (Status.IN_REVIEW, "reviewer", "reject", {"reason": "  "}, "reason"),
-        (Status.IN_REVIEW, "reviewer", "request-revision", {}, "reason"),
-        (Status.ASSIGNED, "assigned_agent", "decline", {"reason": ""}, "reason"),
+        (Status.SUBMITTED, "reviewer", "assign", {}, "agent", "invalid"),
+        (Status.SUBMITTED, "reviewer", "assign", {"agent": str(uuid4())}, "agent", "unknown_agent"),
+        (Status.IN_REVIEW, "reviewer", "approve", {}, "valuation_amount", "invalid"),
+        (
+            Status.IN_REVIEW,
+            "reviewer",
+            "approve",
+            {"valuation_amount": "0"},
+            "valuation_amount",
+            "invalid",
+        ),
+        (
+            Status.IN_REVIEW,
+            "reviewer",
+            "approve",
+            {"valuation_amount": "-1"},
+            "valuation_amount",
+            "invalid",
+        ),
+        (Status.IN_REVIEW, "reviewer", "reject", {"reason": "  "}, "reason", "invalid"),
+        (Status.IN_REVIEW, "reviewer", "request-revision", {}, "reason", "invalid"),
+        (Status.ASSIGNED, "assigned_agent", "decline", {"reason": ""}, "reason", "invalid"),
     ],
 )
 def test_a_refused_precondition_is_a_400_naming_the_field_and_changes_nothing(
@@ -90,6 +104,7 @@ def test_a_refused_precondition_is_a_400_naming_the_field_and_changes_nothing(
     action: str,
     body: dict[str, str],
     field: str,
+    code: str,
     cast: Cast,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
@@ -103,7 +118,8 @@ def test_a_refused_precondition_is_a_400_naming_the_field_and_changes_nothing(
 
     assert response.status_code == 400
     answer = response.json()
-    assert set(answer) == {"detail", "errors"}
+    assert set(answer) == {"detail", "code", "errors"}
+    assert answer["code"] == code
     assert list(answer["errors"]) == [field]
     assert len(answer["errors"][field]) == 1
     assert answer["errors"][field][0] in answer["detail"]
@@ -119,6 +135,7 @@ def test_a_conflict_names_the_current_status_and_the_allowed_actions(cast: Cast)
     assert response.status_code == 409
     assert response.json() == {
         "detail": "Cannot submit a property that is SUBMITTED; allowed now: cancel.",
+        "code": "invalid_transition",
         "current_status": "SUBMITTED",
         "allowed_actions": ["cancel"],
     }

@@ -43,7 +43,8 @@ def test_a_validation_error_has_a_detail_and_errors_per_field(cast: Cast) -> Non
 
     assert response.status_code == 400
     body = response.json()
-    assert set(body) == {"detail", "errors"}
+    assert set(body) == {"detail", "code", "errors"}
+    assert body["code"] == "invalid"
     assert isinstance(body["detail"], str)
     assert body["detail"]
     assert set(body["errors"]) == {"property_type", "address", "city", "area_sqft", "latitude"}

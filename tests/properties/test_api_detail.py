@@ -181,4 +181,4 @@ def test_put_is_not_offered(cast: Cast) -> None:
     )
 
     assert response.status_code == 405
-    assert response.json() == {"detail": 'Method "PUT" not allowed.'}
+    assert response.json() == {"detail": 'Method "PUT" not allowed.', "code": "method_not_allowed"}

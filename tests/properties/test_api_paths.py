@@ -120,4 +120,4 @@ def test_an_unknown_or_malformed_property_id_is_a_json_404(
     )
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}

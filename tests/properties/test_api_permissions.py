@@ -25,6 +25,10 @@ NEW_PROPERTY = {
 }
 
 
+# The code of each refusal these endpoints give, whatever the endpoint.
+REFUSAL_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
+
+
 def _matrix(*codes: int) -> list[tuple[str, int]]:
     assert len(codes) == len(ROLES)
     return list(zip(ROLES, codes, strict=True))
@@ -82,7 +86,10 @@ def test_list_shows_each_role_only_what_it_may_see(role: str, expected: int, cas
 
     assert response.status_code == expected
     if role == "anonymous":
-        assert set(response.json()) == {"detail"}
+        assert response.json() == {
+            "detail": "Authentication credentials were not provided.",
+            "code": "not_authenticated",
+        }
     else:
         assert {item["id"] for item in response.json()["results"]} == {
             str(property.pk) for property in visible[role]
@@ -119,7 +126,8 @@ def test_retrieve_is_a_404_for_anyone_who_may_not_see_the_property(
     if expected == 200:
         assert response.json()["id"] == str(property.pk)
     else:
-        assert set(response.json()) == {"detail"}
+        assert set(response.json()) == {"detail", "code"}
+        assert response.json()["code"] == REFUSAL_CODES[expected]
 
 
 #                                   anon other owner unrel assigned reviewer admin
@@ -135,7 +143,8 @@ def test_history_is_a_404_for_anyone_who_may_not_see_the_property(
     if expected == 200:
         assert response.json() == {"results": [], "next": None, "previous": None}
     else:
-        assert set(response.json()) == {"detail"}
+        assert set(response.json()) == {"detail", "code"}
+        assert response.json()["code"] == REFUSAL_CODES[expected]
 
 
 EDIT_MATRIX = [
@@ -297,7 +306,8 @@ def test_only_staff_list_users(role: str, expected: int, cast: Cast) -> None:
 
     assert response.status_code == expected
     if expected != 200:
-        assert set(response.json()) == {"detail"}
+        assert set(response.json()) == {"detail", "code"}
+        assert response.json()["code"] == REFUSAL_CODES[expected]
 
 
 def test_staff_list_the_active_agents(cast: Cast) -> None:

@@ -167,8 +167,9 @@ def test_a_combination_the_table_does_not_allow_is_refused_and_changes_nothing(
     assert response.status_code == expected
     body = response.json()
     if expected == 404:
-        assert body == {"detail": "Not found."}
+        assert body == {"detail": "Not found.", "code": "not_found"}
     else:
+        assert body["code"] == ("invalid_transition" if expected == 409 else "action_forbidden")
         assert body["current_status"] == status
         assert body["allowed_actions"] == _allowed_for(relation, status)
         assert status in body["detail"] if expected == 409 else action in body["detail"]

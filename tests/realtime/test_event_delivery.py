@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from photos.events import qc_completed_payload, reviewed_payload
+from photos.events import qc_completed_events, reviewed_payload
 from photos.models import Photo, QcStatus, ReviewStatus
 from properties.events import property_audience
 from properties.models import Property, Status
@@ -148,7 +148,8 @@ async def test_qc_results_reach_the_owner_and_staff_only(
     other_client = await listen(open_socket, cast.other_client)
     reviewer = await listen(open_socket, cast.reviewer)
 
-    await broadcast(property_audience(checked_photo.property), qc_completed_payload(checked_photo))
+    for audience, event in qc_completed_events(checked_photo):
+        await broadcast(audience, event)
 
     expected = {
         "type": "photo.qc_completed",
