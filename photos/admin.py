@@ -16,8 +16,9 @@ from django.utils.safestring import SafeString
 
 from accounts.selectors import request_user
 from photos.models import Photo
-from photos.qc import CHECK_NAMES, CHECK_RESULTS
+from photos.qc import ALL_CHECK_NAMES, CHECK_RESULTS
 from photos.selectors import (
+    photo_content_labels,
     photo_file_url,
     photo_taken_at,
     photos_visible_to,
@@ -35,7 +36,7 @@ class CheckResultFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [
             (f"{name}:{result}", f"{name}: {result}")
-            for name in CHECK_NAMES
+            for name in ALL_CHECK_NAMES
             for result in CHECK_RESULTS
         ]
 
@@ -44,7 +45,7 @@ class CheckResultFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         name, _, result = value.partition(":")
-        if name not in CHECK_NAMES or result not in CHECK_RESULTS:
+        if name not in ALL_CHECK_NAMES or result not in CHECK_RESULTS:
             return queryset.none()
         return photos_with_check(queryset, name=name, result=result)
 
@@ -66,7 +67,7 @@ SECTIONS: dict[str | None, tuple[str, ...]] = {
     None: ("preview_image", "property", "category", "uploaded_by", "created_at"),
     "File": ("original_link", "content_type", "size", "sha256", "width", "height"),
     "Camera": ("make", "model", "capture_time", "position", "distance_km"),
-    "Quality control": ("qc_status", "checks", "qc_error", "processed_at"),
+    "Quality control": ("qc_status", "checks", "seen_labels", "qc_error", "processed_at"),
     "Review": ("review_status", "review_reason", "reviewed_by", "reviewed_at"),
 }
 
@@ -151,6 +152,11 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
             ((check["name"], check["result"], check["detail"]) for check in photo.qc_checks),
         )
         return format_html("<table><tbody>{}</tbody></table>", rows)
+
+    @admin.display(description="Content labels")
+    def seen_labels(self, photo: Photo) -> str:
+        """Text, never markup: a label is whatever the backend answered."""
+        return photo_content_labels(photo) or "none"
 
     @admin.action(description="Approve the selected photos", permissions=["review"])
     def approve(self, request: HttpRequest, photos: QuerySet[Photo]) -> None:

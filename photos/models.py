@@ -80,6 +80,12 @@ class Photo(models.Model):
     qc_status = models.CharField(max_length=8, choices=QcStatus.choices, default=QcStatus.PENDING)
     qc_checks = models.JSONField(default=list, blank=True)
     qc_error = models.TextField(blank=True)
+    content_labels = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="What the content backend saw in the preview ([{description, score}]); "
+        "null when none was asked or it gave no answer.",
+    )
     qc_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,7 +9,7 @@ never learns of another property (`qc_checks_for`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -30,6 +30,9 @@ CHECK_NAMES = (
     "duplicate",
     "sharpness",
 )
+# Every check a photo's qc_checks may hold: run_checks' own, then `content`, which asks a content
+# backend (photos.content) after them, and only when one is configured.
+ALL_CHECK_NAMES = (*CHECK_NAMES, "content")
 
 EARTH_MEAN_RADIUS_KM = 6371.0088
 DEFAULT_TIME_ZONE = "Asia/Kolkata"
@@ -365,3 +368,52 @@ def run_checks(
         check_duplicate(sha256, dhash, candidates, thresholds),
         check_sharpness(sharpness, thresholds),
     ]
+
+
+# The most labels a content check's detail names (the photo keeps them all).
+CONTENT_LABELS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class ContentLabel:
+    """Something a content backend sees in a picture ("Kitchen"), with its confidence (0 to 1)."""
+
+    description: str
+    score: float
+
+
+def describe_labels(labels: Sequence[ContentLabel], limit: int | None = None) -> str:
+    """The labels as a reader sees them, the most confident first (at most `limit` of them):
+    "Kitchen 0.97, Countertop 0.91"."""
+    ordered = sorted(labels, key=lambda label: label.score, reverse=True)[:limit]
+    return ", ".join(f"{label.description} {label.score:.2f}" for label in ordered)
+
+
+def check_content(
+    category: str, labels: Sequence[ContentLabel], expected: Collection[str], min_score: float
+) -> CheckResult:
+    """pass when a label the category expects scores at least min_score, or when the category
+    expects none; warn when none does. A label matches whole, ignoring case.
+
+    category is the category's name as shown ("Living room"). A backend's opinion never fails a
+    photo: the reviewer looks at those it does not recognise.
+    """
+    wanted = {label.strip().casefold() for label in expected} - {""}
+    if not wanted:
+        return CheckResult("content", "pass", f"no labels are expected of {category} photos")
+    matching = [
+        label
+        for label in labels
+        if label.score >= min_score and label.description.strip().casefold() in wanted
+    ]
+    if matching:
+        return CheckResult(
+            "content", "pass", f"recognised as {category}: {describe_labels(matching)}"
+        )
+    seen = describe_labels(labels, CONTENT_LABELS_SHOWN) or "no labels"
+    return CheckResult(
+        "content",
+        "warn",
+        f"not recognised as {category} (none of its labels scores {min_score:.2f} or more); "
+        f"seen: {seen}",
+    )

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from photos.models import Photo, QcStatus, ReviewStatus
-from photos.qc import CHECK_NAMES, Thresholds
+from photos.qc import ALL_CHECK_NAMES, ContentLabel, Thresholds, describe_labels
 from properties.models import Property
 from properties.selectors import properties_visible_to, property_get_for
 
@@ -77,9 +77,34 @@ def photos_with_check(photos: QuerySet[Photo], *, name: str, result: str) -> Que
     Written as index lookups into the list rather than JSON containment, which SQLite lacks.
     """
     condition = Q()
-    for index in range(len(CHECK_NAMES)):
+    for index in range(len(ALL_CHECK_NAMES)):
         condition |= Q(**{f"qc_checks__{index}__name": name, f"qc_checks__{index}__result": result})
     return photos.filter(condition)
+
+
+def photos_with_unrecognised_category(photos: QuerySet[Photo]) -> QuerySet[Photo]:
+    """Photos in which the content backend saw nothing of their category: those it labelled
+    whose content check warned (one it could not check has no labels)."""
+    return photos_with_check(photos, name="content", result="warn").filter(
+        content_labels__isnull=False
+    )
+
+
+def properties_with_unrecognised_photo(properties: QuerySet[Property]) -> QuerySet[Property]:
+    """The properties with a photo whose category the content backend did not recognise."""
+    return properties.filter(
+        Exists(photos_with_unrecognised_category(Photo.objects.filter(property=OuterRef("pk"))))
+    )
+
+
+def photo_content_labels(photo: Photo, limit: int | None = None) -> str:
+    """What the content backend saw in the photo, as text (the most confident first, at most
+    `limit`): "Kitchen 0.97, Countertop 0.91"; "nothing recognised" when it saw nothing; ""
+    when it was not asked or gave no answer."""
+    if photo.content_labels is None:
+        return ""
+    labels = [ContentLabel(**label) for label in photo.content_labels]
+    return describe_labels(labels, limit) or "nothing recognised"
 
 
 def photo_taken_at(photo: Photo) -> str | None:

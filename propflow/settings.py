@@ -287,6 +287,54 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 
+# The optional `content` check (photos.content): a backend's labels of each photo's preview
+# compared with its category. Empty: no check, and nothing is sent anywhere (the embedded
+# default); google_vision: Cloud Vision's label detection; locmem: the tests' labels.
+PHOTO_CONTENT_BACKEND = env.str("PHOTO_CONTENT_BACKEND", default="")
+if PHOTO_CONTENT_BACKEND not in ("", "google_vision", "locmem"):
+    raise ImproperlyConfigured("PHOTO_CONTENT_BACKEND must be empty, google_vision or locmem.")
+GOOGLE_VISION_API_KEY = env.str("GOOGLE_VISION_API_KEY", default="")
+if PHOTO_CONTENT_BACKEND == "google_vision" and not GOOGLE_VISION_API_KEY:
+    raise ImproperlyConfigured("PHOTO_CONTENT_BACKEND=google_vision needs GOOGLE_VISION_API_KEY.")
+GOOGLE_VISION_API_URL = env.str("GOOGLE_VISION_API_URL", default="https://vision.googleapis.com/v1")
+# The whole call, retries included: it runs inside the QC task, within its time limit.
+PHOTO_CONTENT_TIMEOUT_SECONDS = env.float("PHOTO_CONTENT_TIMEOUT_SECONDS", default=15.0)
+if not 0 < PHOTO_CONTENT_TIMEOUT_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT / 2:
+    raise ImproperlyConfigured(
+        "PHOTO_CONTENT_TIMEOUT_SECONDS must be positive and below half CELERY_TASK_SOFT_TIME_LIMIT."
+    )
+# A label counts from this score (Vision's confidence, 0 to 1; it returns none below 0.5).
+PHOTO_CONTENT_MIN_SCORE = env.float("PHOTO_CONTENT_MIN_SCORE", default=0.7)
+if not 0 < PHOTO_CONTENT_MIN_SCORE <= 1:
+    raise ImproperlyConfigured("PHOTO_CONTENT_MIN_SCORE must be above 0 and at most 1.")
+# The labels that recognise each category, matched whole and ignoring case: Vision's names for
+# what only that place has, never those any room or photo gets ("Interior design", "Floor",
+# "Property", "Home"). Set as the default is written: CATEGORY=label,label;… (the whole table);
+# a category without labels (OTHER) passes whatever is seen.
+PHOTO_CONTENT_EXPECTED_LABELS: dict[str, list[str]] = {
+    category.strip(): labels
+    for category, labels in env.get_value(
+        "PHOTO_CONTENT_EXPECTED_LABELS",
+        cast={"value": list},
+        parse_default=True,
+        default=(
+            "FRONT=building,house,facade,residential area,roof,porch,gate,villa,cottage,"
+            "condominium,tower block,mixed-use;"
+            "STREET=street,road,road surface,lane,thoroughfare,alley,sidewalk,asphalt,"
+            "neighbourhood,neighborhood,residential area,town;"
+            "LIVING=living room,couch,studio couch,sofa bed,loveseat,coffee table,club chair,"
+            "armchair,fireplace,television;"
+            "KITCHEN=kitchen,countertop,cabinetry,stove,kitchen stove,gas stove,cooktop,oven,"
+            "microwave oven,sink,kitchen sink,kitchen appliance,refrigerator;"
+            "BEDROOM=bedroom,bed,bed frame,bed sheet,bedding,mattress,duvet cover,headboard,"
+            "nightstand;"
+            "BATHROOM=bathroom,toilet,toilet seat,bidet,bathtub,shower,shower door,tap,"
+            "bathroom sink,bathroom cabinet,plumbing fixture;"
+            "OTHER="
+        ),
+    ).items()
+}
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
@@ -325,7 +373,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PropertyStatusEnum": "properties.models.Status",
-        "QcCheckNameEnum": "photos.qc.CHECK_NAMES",
+        "QcCheckNameEnum": "photos.qc.ALL_CHECK_NAMES",
         "QcCheckResultEnum": ["pass", "warn", "fail"],
         "PhotoReviewDecisionEnum": ["approve", "reject", "reshoot"],
         "ErrorCodeEnum": "propflow.errors.ErrorCode",

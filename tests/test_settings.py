@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.processes import ROOT
 
 KEY = "settings-test-" + "s" * 50
@@ -123,3 +125,48 @@ def test_check_deploy_is_clean_with_the_production_environment(tmp_path):
 
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout == "System check identified no issues (0 silenced).\n"
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        (
+            {"PHOTO_CONTENT_BACKEND": "google_vision"},
+            "PHOTO_CONTENT_BACKEND=google_vision needs GOOGLE_VISION_API_KEY.",
+        ),
+        (
+            {"PHOTO_CONTENT_BACKEND": "rekognition"},
+            "PHOTO_CONTENT_BACKEND must be empty, google_vision or locmem.",
+        ),
+        (
+            {"PHOTO_CONTENT_TIMEOUT_SECONDS": "60"},
+            "PHOTO_CONTENT_TIMEOUT_SECONDS must be positive and below half "
+            "CELERY_TASK_SOFT_TIME_LIMIT.",
+        ),
+    ],
+    ids=["no-key", "unknown-backend", "timeout-beyond-the-task-s"],
+)
+def test_a_content_backend_that_could_not_work_stops_the_start(tmp_path, environment, message):
+    # Found in the QC task instead, it would fail every photo's run and the sweep re-queue it.
+    checked = manage(tmp_path, "check", SECRET_KEY=KEY, **environment)
+
+    assert checked.returncode == 1
+    assert f"django.core.exceptions.ImproperlyConfigured: {message}" in checked.stderr
+
+
+def test_the_content_label_table_comes_whole_from_the_environment(tmp_path):
+    printed = manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.PHOTO_CONTENT_EXPECTED_LABELS))",
+        SECRET_KEY=KEY,
+        PHOTO_CONTENT_EXPECTED_LABELS=" KITCHEN=kitchen,kitchen sink;OTHER=",
+    )
+
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout.strip().splitlines()[-1]) == {
+        "KITCHEN": ["kitchen", "kitchen sink"],
+        "OTHER": [],
+    }

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photos.models import Category, Photo
-from photos.qc import CHECK_NAMES, CHECK_RESULTS, qc_checks_for
+from photos.qc import ALL_CHECK_NAMES, CHECK_RESULTS, qc_checks_for
 from photos.selectors import photo_file_url, photo_taken_at
 from photos.services import ReviewDecision
 
@@ -36,7 +36,7 @@ class GpsOutputSerializer(serializers.Serializer[Photo]):
 
 
 class QcCheckOutputSerializer(serializers.Serializer[dict[str, str]]):
-    name = serializers.ChoiceField(choices=CHECK_NAMES)
+    name = serializers.ChoiceField(choices=ALL_CHECK_NAMES)
     result = serializers.ChoiceField(choices=CHECK_RESULTS)
     detail = serializers.CharField()
     related_property_id = serializers.UUIDField(

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from photos.content import content_check
 from photos.events import qc_completed_events
 from photos.exif import GpsFix, UnreadableImageError
 from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
@@ -31,6 +32,7 @@ SWEEP_BATCH = 1000
 class _Outcome:
     fields: dict[str, Any]
     preview_jpeg: bytes | None = None
+    content_ms: int | None = None  # how long the content backend took, when it was asked
 
 
 def photo_run_qc(*, photo_id: UUID | str) -> Photo | None:
@@ -43,8 +45,9 @@ def photo_run_qc(*, photo_id: UUID | str) -> Photo | None:
     verdict; ERROR with the reason when the file cannot be read. When storage fails, releases
     the claim and raises TransientStorageError.
 
-    Side effects: the preview (without EXIF) is written beside the original; the row is updated;
-    after commit, ``photo.qc_completed`` is broadcast.
+    Side effects: the preview (without EXIF) is written beside the original, and sent to the
+    content backend when one is configured (PHOTO_CONTENT_BACKEND); the row is updated; after
+    commit, ``photo.qc_completed`` is broadcast.
     """
     claimed_at = _claim(photo_id)
     if claimed_at is None:
@@ -110,6 +113,10 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         time_zone=settings.PROPERTY_TIME_ZONE,
         thresholds=qc_thresholds(),
     )
+    # After the local checks, with its own deadline; only the preview leaves the server.
+    content = content_check(category=photo.category, image=analysis.preview.jpeg)
+    if content is not None:
+        checks.append(content.check)
     gps = metadata.gps
     fields = {
         "width": metadata.width,
@@ -128,8 +135,13 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         "qc_checks": [check.as_dict() for check in checks],
         "qc_status": QcStatus(overall_status(checks)),
         "qc_error": "",
+        "content_labels": None if content is None else content.labels_as_json(),
     }
-    return _Outcome(fields=fields, preview_jpeg=analysis.preview.jpeg)
+    return _Outcome(
+        fields=fields,
+        preview_jpeg=analysis.preview.jpeg,
+        content_ms=None if content is None else content.milliseconds,
+    )
 
 
 def _error_outcome(reason: str) -> _Outcome:
@@ -191,7 +203,14 @@ def _record(
         )
         for audience, event in qc_completed_events(photo):
             broadcast_on_commit(audience, event)
-    logger.info("photo checked", extra={"photo_id": str(photo.pk), "qc_status": photo.qc_status})
+    logger.info(
+        "photo checked",
+        extra={
+            "photo_id": str(photo.pk),
+            "qc_status": photo.qc_status,
+            "content_ms": outcome.content_ms,
+        },
+    )
     return photo
 
 

@@ -7,7 +7,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.selectors import agents
-from photos.selectors import PropertyQcVerdict, properties_with_qc_verdict
+from photos.selectors import (
+    PropertyQcVerdict,
+    properties_with_qc_verdict,
+    properties_with_unrecognised_photo,
+)
 from properties.selectors import property_cities
 
 
@@ -79,3 +83,20 @@ class QcVerdictFilter(admin.SimpleListFilter):
         if value not in self.LABELS:
             return queryset
         return properties_with_qc_verdict(queryset, PropertyQcVerdict(value))
+
+
+class PhotoContentFilter(admin.SimpleListFilter):
+    """The properties with a photo in which the content backend saw nothing of its category: the
+    living room uploaded as the kitchen too."""
+
+    title = "photo content"
+    parameter_name = "content"
+    UNRECOGNISED = "unrecognised"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(self.UNRECOGNISED, "Category not recognised")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == self.UNRECOGNISED:
+            return properties_with_unrecognised_photo(queryset)
+        return queryset

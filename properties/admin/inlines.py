@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,8 +10,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from photos.models import Photo
-from photos.selectors import photo_file_url
+from photos.selectors import photo_content_labels, photo_file_url
 from properties.models import Property, StatusChange
+
+CARD_FIELDS = ("thumbnail", "category", "camera", "qc_status", "checks", "review_status")
+# The most content labels a photo card shows (its page shows them all).
+CARD_LABELS = 5
 
 
 class ReadOnlyInline(admin.TabularInline[Any, Property]):
@@ -46,8 +51,7 @@ class PhotoInline(ReadOnlyInline):
     which each row links to."""
 
     model = Photo
-    fields = ("thumbnail", "category", "camera", "qc_status", "checks", "review_status")
-    readonly_fields = fields
+    readonly_fields = (*CARD_FIELDS, "labels")
     show_change_link = True
     # A grid of cards rather than a table: the previews are what a reviewer looks at.
     template = "admin/properties/property/photo_grid.html"
@@ -55,6 +59,10 @@ class PhotoInline(ReadOnlyInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Photo]:
         # Each row's title names the photo's property.
         return super().get_queryset(request).select_related("property")
+
+    def get_fields(self, request: HttpRequest, obj: Property | None = None) -> tuple[str, ...]:
+        # What the content backend saw, on the cards of an installation that has one.
+        return (*CARD_FIELDS, "labels") if settings.PHOTO_CONTENT_BACKEND else CARD_FIELDS
 
     @admin.display(description="preview")
     def thumbnail(self, photo: Photo) -> str:
@@ -73,6 +81,11 @@ class PhotoInline(ReadOnlyInline):
     @admin.display(description="camera")
     def camera(self, photo: Photo) -> str:
         return photo.camera_name() or "—"
+
+    @admin.display(description="labels")
+    def labels(self, photo: Photo) -> str:
+        """The strongest labels, as text (never markup: a label is whatever the backend said)."""
+        return photo_content_labels(photo, CARD_LABELS) or "none"
 
     @admin.display(description="QC checks")
     def checks(self, photo: Photo) -> SafeString:

@@ -245,3 +245,27 @@ def test_a_refused_decision_is_reported_and_changes_nothing(cast, inspecting, ph
         f"{photos['good']}: The property is VALUED: its photos can no longer be reviewed."
     ]
     assert Photo.objects.get(pk=photos["good"].pk).review_status == ReviewStatus.PENDING
+
+
+def test_a_photo_s_page_shows_every_content_label_as_text(cast, inspecting):
+    hostile = '<img src=x onerror="alert(1)">'
+    photo = PhotoFactory.create(
+        property=inspecting,
+        uploaded_by=cast.assigned_agent,
+        category="KITCHEN",
+        qc_status=QcStatus.WARN,
+        qc_checks=checks(sharpness="pass", content="warn"),
+        content_labels=[
+            {"description": f"Label {index}", "score": 0.9 - index / 100} for index in range(6)
+        ]
+        + [{"description": hostile, "score": 0.5}],
+    )
+    client = signed_in(cast.reviewer)
+
+    page = client.get(reverse("admin:photos_photo_change", args=[photo.pk])).content.decode()
+
+    labels = ", ".join(f"Label {index} {0.9 - index / 100:.2f}" for index in range(6))
+    escaped = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; 0.50"
+    assert f'<div class="readonly">{labels}, {escaped}</div>' in page
+    assert hostile not in page
+    assert listed(client.get(f"{CHANGELIST}?check=content:warn")) == ids(photo)

@@ -756,3 +756,66 @@ def _page_queries(cast: Cast, photos: int) -> int:
 
 def test_the_page_s_query_count_does_not_grow_with_photos_or_history(cast: Cast) -> None:
     assert _page_queries(cast, 2) == _page_queries(cast, 20)
+
+
+def test_with_a_content_backend_the_photo_cards_show_the_strongest_labels_as_text(
+    cast: Cast, settings: Any
+) -> None:
+    property = property_in(Status.IN_REVIEW, cast=cast)
+    hostile = "</li><script>alert(1)</script>"
+    PhotoFactory.create(
+        property=property,
+        category=Category.KITCHEN,
+        uploaded_by=cast.assigned_agent,
+        content_labels=[
+            {"description": hostile, "score": 0.99},
+            *({"description": f"Label {index}", "score": 0.5} for index in range(5)),
+        ],
+    )
+    PhotoFactory.create(property=property, uploaded_by=cast.assigned_agent)
+    client = _signed_in(cast.reviewer)
+
+    without_backend = client.get(_change_url(property)).content.decode()
+    settings.PHOTO_CONTENT_BACKEND = "locmem"
+    html = client.get(_change_url(property)).content.decode()
+
+    assert "Labels:" not in without_backend
+    labels = ", ".join(f"Label {index} 0.50" for index in range(4))
+    assert (
+        '<span class="photo-label">Labels:</span> '
+        f"&lt;/li&gt;&lt;script&gt;alert(1)&lt;/script&gt; 0.99, {labels}</div>"
+    ) in html
+    assert '<span class="photo-label">Labels:</span> none</div>' in html
+    assert "<script>alert(1)" not in html
+
+
+def test_the_queue_filters_the_properties_with_a_photo_of_an_unrecognised_category(
+    cast: Cast,
+) -> None:
+    def with_content_check(result: str, labels: list[dict[str, Any]] | None) -> Property:
+        property = property_in(Status.IN_REVIEW, cast=cast)
+        PhotoFactory.create(property=property, uploaded_by=cast.assigned_agent)
+        PhotoFactory.create(
+            property=property,
+            uploaded_by=cast.assigned_agent,
+            qc_status=QcStatus.WARN if result == "warn" else QcStatus.PASS,
+            qc_checks=[
+                {"name": "sharpness", "result": "pass", "detail": "sharp"},
+                {"name": "content", "result": result, "detail": "…"},
+            ],
+            content_labels=labels,
+        )
+        return property
+
+    living_room = [{"description": "Living room", "score": 0.93}]
+    unrecognised = with_content_check("warn", living_room)
+    with_content_check("pass", [{"description": "Kitchen", "score": 0.97}])
+    with_content_check("warn", None)  # Vision gave no answer: not an opinion on the category
+    _with_photos(cast, QcStatus.WARN)
+    client = _signed_in(cast.reviewer)
+
+    response = client.get(CHANGELIST, {"content": "unrecognised"})
+
+    assert _queue(response) == [unrecognised]
+    assert "Category not recognised" in response.content.decode()
+    assert len(_queue(client.get(CHANGELIST))) == 4
