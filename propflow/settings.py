@@ -39,7 +39,7 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "propflow.admin_site.PropFlowAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
