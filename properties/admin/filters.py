@@ -1,6 +1,7 @@
 """The review queue's filters beyond the plain field ones; what they read comes from selectors."""
 
 from typing import Any
+from uuid import UUID
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -39,11 +40,17 @@ class AssignedAgentFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == self.UNASSIGNED:
+        value = self.value()
+        if value == self.UNASSIGNED:
             return queryset.filter(assigned_agent__isnull=True)
-        if self.value():
-            return queryset.filter(assigned_agent_id=self.value())
-        return queryset
+        if not value:
+            return queryset
+        try:
+            agent_id = UUID(value)
+        except ValueError:
+            # No agent has an id that is not one (a hand-edited URL).
+            return queryset.none()
+        return queryset.filter(assigned_agent_id=agent_id)
 
 
 class OverdueFilter(admin.SimpleListFilter):

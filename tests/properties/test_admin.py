@@ -198,6 +198,26 @@ def test_the_queue_filters_by_city_and_agent_and_searches_the_owner_s_phone(cast
     assert by_phone == [unassigned]
 
 
+@pytest.mark.parametrize(
+    "agent",
+    ["not-a-uuid", "0", "'", "x" * 10_000, "ঠিকানা"],
+    ids=["not-a-uuid", "zero", "quote", "10000-characters", "unicode"],
+)
+def test_an_agent_filter_that_is_not_an_id_lists_nothing_in_the_queue_or_its_export(
+    cast: Cast, agent: str
+) -> None:
+    property_in(Status.ASSIGNED, cast=cast)
+    client = _signed_in(cast.reviewer)
+
+    page = client.get(CHANGELIST, {"agent": agent})
+    export, rows = _export(client, agent=agent)
+
+    assert page.status_code == 200
+    assert _queue(page) == []
+    assert export.status_code == 200
+    assert rows == []
+
+
 def test_the_paginator_takes_postgresql_s_estimate_past_its_exact_limit(
     cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
