@@ -1,9 +1,14 @@
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from rest_framework_simplejwt.token_blacklist.admin import OutstandingTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -12,6 +17,7 @@ from accounts.models import User
 # Permissions follow the role; Django's groups would be a second, unused way to grant them.
 admin.site.unregister(Group)
 admin.site.unregister(OutstandingToken)
+admin.site.unregister(AccessAttempt)
 
 
 @admin.register(OutstandingToken)
@@ -22,6 +28,17 @@ class SignInTokenAdmin(OutstandingTokenAdmin):
 
     def get_readonly_fields(self, *args: Any, **kwargs: Any) -> list[Any]:
         return list(self.fields)
+
+
+@admin.register(AccessAttempt)
+class SignInAttemptAdmin(AccessAttemptAdmin):  # type: ignore[misc]  # untyped library
+    """django-axes' failed sign-ins. Its clean-up action reads the request's attempt time, which
+    axes sets only on sign-in requests: set it here, or the action is a 500."""
+
+    @admin.action(description="Clean up expired attempts")
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        AxesProxyHandler.update_request(request)
+        super().cleanup_expired_attempts(request, queryset)
 
 
 # With the choice of a password or none (clients and agents sign in by code only).

@@ -18,15 +18,11 @@ from django_celery_results.models import TaskResult
 from accounts.models import User
 from photos.models import Photo, ReviewStatus
 from properties.models import Property, Status
+from tests.cast import Cast
 from tests.factories import PhotoFactory
-from tests.properties.conftest import Cast, make_cast, property_in
+from tests.properties.conftest import property_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cast(db: None) -> Cast:
-    return make_cast()
 
 
 def _signed_in(user: User) -> Client:

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IS_FACETS_VAR, IS_POPUP_VAR, TO_FIELD_VAR
@@ -43,8 +44,9 @@ from photos.models import Category, Photo, QcStatus
 from properties.models import Property, Status
 from properties.services import property_transition
 from properties.workflow import Action
+from tests.cast import Cast, make_cast
 from tests.factories import PhotoFactory
-from tests.properties.conftest import Cast, make_cast, property_in
+from tests.properties.conftest import property_in
 
 JUNK = (
     "not-a-uuid",
@@ -75,15 +77,6 @@ ACTION_FIELD = "action"
 PARAMETER = re.compile(r"<(?:\w+:)?(?P<name>\w+)>|\(\?P<(?P<group>\w+)>[^)]*\)")
 # The test client does not check it.
 CSRF_FIELD = "csrfmiddlewaretoken"
-
-# Known 500s being fixed in other branches; the lead removes each entry after merging that fix
-# (strict: the sweep fails once the page no longer fails).
-KNOWN_FAILURES = {
-    ("admin", "/admin/accounts/user/add/"): (
-        "usable_password is not a field of the user creation form: fixed in the accounts admin "
-        "change (security-1)"
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -128,9 +121,7 @@ def admin_pages() -> list[Page]:
 def sweep_cases() -> Iterator[Any]:
     for role in ("admin", "reviewer"):
         for page in admin_pages():
-            reason = KNOWN_FAILURES.get((role, str(page)))
-            marks = [] if reason is None else [pytest.mark.xfail(strict=True, reason=reason)]
-            yield pytest.param(role, page, id=f"{role}:{page}", marks=marks)
+            yield pytest.param(role, page, id=f"{role}:{page}")
 
 
 # --- The world: a real object of every registered model -------------------------------------
@@ -180,7 +171,22 @@ def _subjects(cast: Cast) -> dict[type[Model], Model]:
             task_id="5f0c1d9e-sweep", task_name="photos.run_qc", date_done=timezone.now()
         ),
         GroupResult: GroupResult.objects.create(group_id="group-sweep", date_done=timezone.now()),
+        # django-axes' sign-in records: a lock-out, a failure and a sign-in.
+        AccessAttempt: AccessAttempt.objects.create(
+            **SIGN_IN_RECORD, get_data="", post_data="", failures_since_start=5
+        ),
+        AccessFailureLog: AccessFailureLog.objects.create(**SIGN_IN_RECORD, locked_out=True),
+        AccessLog: AccessLog.objects.create(**SIGN_IN_RECORD),
     }
+
+
+SIGN_IN_RECORD = {
+    "username": "+919800000001",
+    "ip_address": "203.0.113.7",
+    "user_agent": "sweep",
+    "http_accept": "*/*",
+    "path_info": "/admin/login/",
+}
 
 
 @pytest.fixture
