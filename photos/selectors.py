@@ -3,6 +3,8 @@
 from collections.abc import Iterable
 from dataclasses import replace
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
@@ -15,6 +17,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from photos.models import Photo, QcStatus, ReviewStatus
+from photos.provenance import TrustSettings
 from photos.qc import CHECK_NAMES, Thresholds
 from properties.models import Property
 from properties.selectors import properties_visible_to, property_get_for
@@ -43,9 +46,24 @@ def qc_thresholds() -> Thresholds:
         "dhash_near_distance": settings.PHOTO_QC_DHASH_NEAR_DISTANCE,
         "sharpness_min_variance": settings.PHOTO_QC_SHARPNESS_MIN_VARIANCE,
         "clock_skew_minutes": settings.PHOTO_QC_CLOCK_SKEW_MINUTES,
+        "thumbnail_mismatch_distance": settings.PHOTO_QC_THUMBNAIL_MISMATCH_DISTANCE,
     }
     overrides = {name: value for name, value in from_settings.items() if value is not None}
     return replace(Thresholds(), **overrides)
+
+
+def provenance_trust() -> TrustSettings:
+    """What Content Credentials are verified against: the C2PA_TRUST_ANCHORS and
+    C2PA_TRUST_CONFIG files (read once per process and path)."""
+    return _trust_from_files(settings.C2PA_TRUST_ANCHORS, settings.C2PA_TRUST_CONFIG)
+
+
+@lru_cache(maxsize=4)
+def _trust_from_files(anchors_path: str, config_path: str) -> TrustSettings:
+    return TrustSettings(
+        trust_anchors=Path(anchors_path).read_text() if anchors_path else "",
+        trust_config=Path(config_path).read_text() if config_path else "",
+    )
 
 
 def photos_visible_to(user: User) -> QuerySet[Photo]:

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from photos.events import qc_completed_payload
 from photos.exif import GpsFix, UnreadableImageError
-from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
+from photos.imaging import Analysis, analyse, dhash_from_hex, dhash_to_hex
 from photos.models import Photo, QcStatus
+from photos.provenance import read_credentials, thumbnail_distance
 from photos.qc import DuplicateCandidate, haversine_km, overall_status, run_checks
-from photos.selectors import qc_thresholds
+from photos.selectors import provenance_trust, qc_thresholds
 from photos.storage import TransientStorageError, local_copy, store_preview
 from photos.tasks import run_qc
 from properties.events import property_audience
@@ -97,6 +98,8 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         return _error_outcome(f"the image could not be processed ({type(error).__name__})")
 
     metadata = analysis.metadata
+    # The same local copy: the credentials are read from the bytes already out of storage.
+    credentials = read_credentials(local, metadata.content_type, provenance_trust())
     property = photo.property
     checks = run_checks(
         metadata=metadata,
@@ -108,6 +111,8 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         dhash=analysis.dhash,
         candidates=_duplicate_candidates(photo),
         sharpness=analysis.sharpness,
+        credentials=credentials,
+        thumbnail_distance=_thumbnail_distance(analysis),
         time_zone=settings.PROPERTY_TIME_ZONE,
         thresholds=qc_thresholds(),
     )
@@ -129,12 +134,34 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         "qc_checks": [check.as_dict() for check in checks],
         "qc_status": QcStatus(overall_status(checks)),
         "qc_error": "",
+        "content_credentials": credentials.as_dict() if credentials else None,
     }
     return _Outcome(fields=fields, preview_jpeg=analysis.preview.jpeg)
 
 
+def _thumbnail_distance(analysis: Analysis) -> int | None:
+    """How far the EXIF thumbnail is from the picture (None without one): a few kilobytes
+    decoded, compared with the preview's dHash."""
+    thumbnail = analysis.metadata.thumbnail
+    if thumbnail is None:
+        return None
+    return thumbnail_distance(
+        thumbnail,
+        orientation=analysis.metadata.orientation,
+        picture_dhash=analysis.dhash,
+        picture_size=(analysis.preview.width, analysis.preview.height),
+    )
+
+
 def _error_outcome(reason: str) -> _Outcome:
-    return _Outcome(fields={"qc_status": QcStatus.ERROR, "qc_error": reason, "qc_checks": []})
+    return _Outcome(
+        fields={
+            "qc_status": QcStatus.ERROR,
+            "qc_error": reason,
+            "qc_checks": [],
+            "content_credentials": None,
+        }
+    )
 
 
 def _capture_window_start(photo: Photo) -> datetime:

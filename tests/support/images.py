@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import struct
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -117,6 +118,49 @@ def make_jpeg(
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality, exif=exif)
     return buffer.getvalue()
+
+
+def with_exif_thumbnail(
+    picture: Image.Image,
+    thumbnail: Image.Image,
+    *,
+    software: str = "",
+    orientation: int | None = None,
+) -> bytes:
+    """A JPEG of `picture` whose EXIF holds `thumbnail` in IFD1, as cameras write it (Pillow
+    writes no IFD1), with an optional Software and Orientation in IFD0."""
+    thumbnail_buffer = io.BytesIO()
+    thumbnail.convert("RGB").save(thumbnail_buffer, "JPEG", quality=90)
+    thumbnail_jpeg = thumbnail_buffer.getvalue()
+    software_bytes = software.encode() + b"\x00" if software else b""
+    software_bytes += b"\x00" * (len(software_bytes) % 2)
+    ifd0_count = (orientation is not None) + bool(software)
+    software_at = 8 + 2 + 12 * ifd0_count + 4
+    ifd1_at = software_at + len(software_bytes)
+    thumbnail_at = ifd1_at + 2 + 12 * 2 + 4
+
+    def entry(tag: int, kind: int, count: int, value: bytes) -> bytes:
+        return struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\x00")
+
+    ifd0 = [struct.pack("<H", ifd0_count)]
+    if orientation is not None:
+        ifd0.append(entry(0x0112, 3, 1, struct.pack("<H", orientation)))
+    if software:
+        ifd0.append(entry(0x0131, 2, len(software) + 1, struct.pack("<I", software_at)))
+    ifd0.append(struct.pack("<I", ifd1_at))
+    ifd1 = [
+        struct.pack("<H", 2),
+        entry(0x0201, 4, 1, struct.pack("<I", thumbnail_at)),
+        entry(0x0202, 4, 1, struct.pack("<I", len(thumbnail_jpeg))),
+        struct.pack("<I", 0),
+    ]
+    tiff = b"II*\x00" + struct.pack("<I", 8) + b"".join(ifd0) + software_bytes
+    tiff += b"".join(ifd1) + thumbnail_jpeg
+    app1 = b"Exif\x00\x00" + tiff
+    buffer = io.BytesIO()
+    picture.convert("RGB").save(buffer, "JPEG", quality=85)
+    jpeg = buffer.getvalue()
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
 
 
 def _dms(degrees: float) -> tuple[float, float, float]:
