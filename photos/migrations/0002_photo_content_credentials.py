@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('photos', '0001_photo'),
+        ("photos", "0001_photo"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='photo',
-            name='content_credentials',
+            model_name="photo",
+            name="content_credentials",
             field=models.JSONField(blank=True, null=True),
         ),
     ]
