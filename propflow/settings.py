@@ -326,6 +326,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PropertyStatusEnum": "properties.models.Status",
         "QcCheckNameEnum": "photos.qc.CHECK_NAMES",
+        "ContentCredentialsValidationEnum": "photos.provenance.VALIDATIONS",
         "QcCheckResultEnum": ["pass", "warn", "fail"],
         "PhotoReviewDecisionEnum": ["approve", "reject", "reshoot"],
     },

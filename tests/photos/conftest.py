@@ -172,4 +172,5 @@ ALL_PASS = {
     "resolution": "pass",
     "duplicate": "pass",
     "sharpness": "pass",
+    "provenance": "pass",
 }

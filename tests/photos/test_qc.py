@@ -372,6 +372,8 @@ def _run(data, candidates=()):
         dhash=analysis.dhash,
         candidates=list(candidates),
         sharpness=analysis.sharpness,
+        credentials=None,
+        thumbnail_distance=None,
     )
 
 
@@ -394,6 +396,7 @@ def test_it_passes_a_good_photo_on_every_check_in_order():
         ("resolution", "pass"),
         ("duplicate", "pass"),
         ("sharpness", "pass"),
+        ("provenance", "pass"),
     ]
     assert tuple(check.name for check in checks) == CHECK_NAMES
     assert overall_status(checks) == "PASS"
@@ -412,5 +415,6 @@ def test_it_fails_a_small_blurry_photo_without_gps_reused_from_another_property(
         "resolution": "fail",
         "duplicate": "fail",
         "sharpness": "warn",
+        "provenance": "pass",
     }
     assert overall_status(checks) == "FAIL"

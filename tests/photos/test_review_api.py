@@ -161,6 +161,7 @@ def test_the_photo_is_described_as_the_contract_says(cast, photo):
         ("resolution", "pass"),
         ("duplicate", "pass"),
         ("sharpness", "pass"),
+        ("provenance", "pass"),
     ]
     assert body["file_url"] == f"http://testserver/api/v1/photos/{photo.pk}/file"
     assert body["preview_url"] == f"http://testserver/api/v1/photos/{photo.pk}/preview"
