@@ -29,7 +29,7 @@ import c2pa
 from PIL import Image, ImageOps
 
 from photos.exif import PARSE_ERRORS, UnreadableImageError
-from photos.imaging import dhash, hamming, open_image
+from photos.imaging import Analysis, dhash, hamming, open_image
 
 Validation = Literal["trusted", "valid", "invalid", "remote"]
 VALIDATIONS: tuple[Validation, ...] = get_args(Validation)
@@ -284,28 +284,27 @@ def editor_named(software: str) -> str | None:
     return _bounded(software.strip())
 
 
-def thumbnail_distance(
-    thumbnail: bytes,
-    *,
-    orientation: int | None,
-    picture_dhash: int,
-    picture_size: tuple[int, int],
-) -> int | None:
-    """How many of the 64 dHash bits of the EXIF thumbnail differ from the picture's (the dHash
-    of its upright preview, of picture_size); None when the thumbnail cannot be decoded.
+def thumbnail_distance(analysis: Analysis) -> int | None:
+    """How many of the 64 dHash bits of the photo's EXIF thumbnail differ from the picture's
+    (the dHash of its upright preview); None without a thumbnail that decodes.
 
     The thumbnail is stored as the sensor saw it, so it is turned upright with the photo's
     orientation first; one of another aspect ratio (cameras letterbox a 16:9 picture into a 4:3
     thumbnail) is cut to the picture's, centred, so that its bars do not count as a change.
+    Only the thumbnail's few kilobytes are decoded.
     """
+    metadata = analysis.metadata
+    if metadata.thumbnail is None:
+        return None
     try:
-        with open_image(io.BytesIO(thumbnail), max_pixels=THUMBNAIL_MAX_PIXELS) as image:
+        with open_image(io.BytesIO(metadata.thumbnail), THUMBNAIL_MAX_PIXELS) as image:
             image.load()
             gray = image.convert("L")
     except (UnreadableImageError, *PARSE_ERRORS):
         return None
-    upright = _upright(gray, orientation)
-    return hamming(dhash(_same_aspect(upright, picture_size)), picture_dhash)
+    upright = _upright(gray, metadata.orientation)
+    picture_size = (analysis.preview.width, analysis.preview.height)
+    return hamming(dhash(_same_aspect(upright, picture_size)), analysis.dhash)
 
 
 def _upright(image: Image.Image, orientation: int | None) -> Image.Image:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from photos.events import qc_completed_payload
 from photos.exif import GpsFix, UnreadableImageError
-from photos.imaging import Analysis, analyse, dhash_from_hex, dhash_to_hex
+from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
 from photos.models import Photo, QcStatus
 from photos.provenance import read_credentials, thumbnail_distance
 from photos.qc import DuplicateCandidate, haversine_km, overall_status, run_checks
@@ -112,7 +112,8 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         candidates=_duplicate_candidates(photo),
         sharpness=analysis.sharpness,
         credentials=credentials,
-        thumbnail_distance=_thumbnail_distance(analysis),
+        # Edit traces are looked for only in files without credentials.
+        thumbnail_distance=None if credentials else thumbnail_distance(analysis),
         time_zone=settings.PROPERTY_TIME_ZONE,
         thresholds=qc_thresholds(),
     )
@@ -137,20 +138,6 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         "content_credentials": credentials.as_dict() if credentials else None,
     }
     return _Outcome(fields=fields, preview_jpeg=analysis.preview.jpeg)
-
-
-def _thumbnail_distance(analysis: Analysis) -> int | None:
-    """How far the EXIF thumbnail is from the picture (None without one): a few kilobytes
-    decoded, compared with the preview's dHash."""
-    thumbnail = analysis.metadata.thumbnail
-    if thumbnail is None:
-        return None
-    return thumbnail_distance(
-        thumbnail,
-        orientation=analysis.metadata.orientation,
-        picture_dhash=analysis.dhash,
-        picture_size=(analysis.preview.width, analysis.preview.height),
-    )
 
 
 def _error_outcome(reason: str) -> _Outcome:

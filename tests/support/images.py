@@ -172,6 +172,8 @@ def _dms(degrees: float) -> tuple[float, float, float]:
 
 
 CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "photos"
+# Images with and without Content Credentials, the test trust anchors and signing material.
+C2PA_CORPUS_DIR = CORPUS_DIR.parent / "c2pa"
 
 
 def corpus_params() -> list[Any]:
@@ -179,9 +181,18 @@ def corpus_params() -> list[Any]:
 
     Without the corpus (a checkout outside CI), a single param skipped with the reason.
     """
-    ground_truth = CORPUS_DIR / "ground_truth.json"
+    return _ground_truth_params(CORPUS_DIR, "the real-photo corpus")
+
+
+def c2pa_corpus_params() -> list[Any]:
+    """The same for the shared C2PA corpus."""
+    return _ground_truth_params(C2PA_CORPUS_DIR, "the C2PA corpus")
+
+
+def _ground_truth_params(folder: Path, name: str) -> list[Any]:
+    ground_truth = folder / "ground_truth.json"
     if not ground_truth.is_file():
-        reason = f"the real-photo corpus is not at {CORPUS_DIR}"
+        reason = f"{name} is not at {folder}"
         return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-corpus")]
     entries = json.loads(ground_truth.read_text())
     return [pytest.param(entry, id=entry["file"]) for entry in entries]
@@ -190,3 +201,17 @@ def corpus_params() -> list[Any]:
 def corpus_bytes(entry: Mapping[str, Any]) -> bytes:
     """The bytes of a corpus file."""
     return (CORPUS_DIR / "files" / str(entry["file"])).read_bytes()
+
+
+def c2pa_corpus_bytes(entry: Mapping[str, Any]) -> bytes:
+    """The bytes of a C2PA corpus file."""
+    return (C2PA_CORPUS_DIR / str(entry["file"])).read_bytes()
+
+
+def c2pa_corpus_entry(file: str) -> dict[str, Any]:
+    """One C2PA corpus file's ground truth; skips the test where the corpus is absent."""
+    ground_truth = C2PA_CORPUS_DIR / "ground_truth.json"
+    if not ground_truth.is_file():
+        pytest.skip(f"the C2PA corpus is not at {C2PA_CORPUS_DIR}")
+    entries: list[dict[str, Any]] = json.loads(ground_truth.read_text())
+    return next(entry for entry in entries if entry["file"] == file)
