@@ -1,7 +1,7 @@
 """Photo reads, and the one guard every fetch of a photo goes through."""
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -98,6 +98,91 @@ def photos_with_check(photos: QuerySet[Photo], *, name: str, result: str) -> Que
     for index in range(len(CHECK_NAMES)):
         condition |= Q(**{f"qc_checks__{index}__name": name, f"qc_checks__{index}__result": result})
     return photos.filter(condition)
+
+
+# Photos whose Content Credentials do not validate, or declare the picture made with AI.
+FLAGGED_CREDENTIALS = Q(content_credentials__validation="invalid") | Q(
+    content_credentials__ai_generated=True
+)
+
+
+def properties_with_flagged_credentials(properties: QuerySet[Property]) -> QuerySet[Property]:
+    """The properties with a photo whose Content Credentials are invalid or declare AI."""
+    return properties.filter(
+        Exists(Photo.objects.filter(FLAGGED_CREDENTIALS, property=OuterRef("pk")))
+    )
+
+
+class ProvenanceBadge(StrEnum):
+    """What the back office's badge says of a photo's provenance."""
+
+    TRUSTED = "trusted"
+    VALID = "valid"
+    INVALID = "invalid"
+    AI = "ai"
+    REMOTE = "remote"
+    EDITED = "edited"
+    NONE = "none"
+
+
+PROVENANCE_BADGE_LABELS = {
+    ProvenanceBadge.TRUSTED: "Trusted credentials",
+    ProvenanceBadge.VALID: "Credentials, signer not trusted",
+    ProvenanceBadge.INVALID: "Invalid credentials",
+    ProvenanceBadge.AI: "AI-generated",
+    ProvenanceBadge.REMOTE: "Remote credentials, not verified",
+    ProvenanceBadge.EDITED: "Edited",
+    ProvenanceBadge.NONE: "No credentials",
+}
+
+
+@dataclass(frozen=True)
+class ProvenanceSummary:
+    """A photo's provenance as the back office shows it: a badge, then the credentials' facts
+    (text from the file: shown escaped, never as HTML)."""
+
+    badge: ProvenanceBadge
+    signer: str | None
+    generator: str | None
+    signed_at: str | None
+    actions: list[str]
+    failures: list[str]
+
+    @property
+    def label(self) -> str:
+        return PROVENANCE_BADGE_LABELS[self.badge]
+
+
+def photo_provenance_summary(photo: Photo) -> ProvenanceSummary | None:
+    """The badge and facts of the photo's provenance; None before its provenance was checked."""
+    credentials: dict[str, Any] | None = photo.content_credentials
+    if credentials is None:
+        check = next((c for c in photo.qc_checks if c.get("name") == "provenance"), None)
+        if check is None:
+            return None
+        badge = ProvenanceBadge.EDITED if check.get("result") == "warn" else ProvenanceBadge.NONE
+        return ProvenanceSummary(badge, None, None, None, [], [])
+    return ProvenanceSummary(
+        badge=_credentials_badge(credentials),
+        signer=credentials.get("signer"),
+        generator=credentials.get("generator"),
+        signed_at=credentials.get("signed_at"),
+        actions=list(credentials.get("actions") or []),
+        failures=list(credentials.get("failures") or []),
+    )
+
+
+def _credentials_badge(credentials: dict[str, Any]) -> ProvenanceBadge:
+    validation = credentials.get("validation")
+    if validation == "invalid":  # nothing a broken manifest says can be believed
+        return ProvenanceBadge.INVALID
+    if credentials.get("ai_generated"):
+        return ProvenanceBadge.AI
+    if validation == "remote":
+        return ProvenanceBadge.REMOTE
+    if any(action != "c2pa.created" for action in credentials.get("actions") or []):
+        return ProvenanceBadge.EDITED
+    return ProvenanceBadge.TRUSTED if validation == "trusted" else ProvenanceBadge.VALID
 
 
 def photo_taken_at(photo: Photo) -> str | None:

@@ -22,7 +22,13 @@ from django.utils.safestring import SafeString
 from accounts.selectors import request_user
 from photos.selectors import photo_map_data
 from properties.admin.export import export_csv_view
-from properties.admin.filters import AssignedAgentFilter, CityFilter, OverdueFilter, QcVerdictFilter
+from properties.admin.filters import (
+    AssignedAgentFilter,
+    CityFilter,
+    FlaggedCredentialsFilter,
+    OverdueFilter,
+    QcVerdictFilter,
+)
 from properties.admin.inlines import PhotoInline, StatusChangeInline
 from properties.admin.queue import EstimatedCountPaginator, ReviewQueue
 from properties.admin.views import assign_to_agent, workflow_buttons, workflow_view
@@ -57,6 +63,7 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
     list_filter = (
         "status",
         QcVerdictFilter,
+        FlaggedCredentialsFilter,
         "property_type",
         CityFilter,
         AssignedAgentFilter,

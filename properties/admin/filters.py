@@ -7,7 +7,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.selectors import agents
-from photos.selectors import PropertyQcVerdict, properties_with_qc_verdict
+from photos.selectors import (
+    PropertyQcVerdict,
+    properties_with_flagged_credentials,
+    properties_with_qc_verdict,
+)
 from properties.selectors import property_cities
 
 
@@ -79,3 +83,19 @@ class QcVerdictFilter(admin.SimpleListFilter):
         if value not in self.LABELS:
             return queryset
         return properties_with_qc_verdict(queryset, PropertyQcVerdict(value))
+
+
+class FlaggedCredentialsFilter(admin.SimpleListFilter):
+    """The properties with a photo whose Content Credentials do not validate or declare AI."""
+
+    title = "Content Credentials"
+    parameter_name = "credentials"
+    FLAGGED = "flagged"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(self.FLAGGED, "Has invalid or AI credentials")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == self.FLAGGED:
+            return properties_with_flagged_credentials(queryset)
+        return queryset

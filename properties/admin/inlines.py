@@ -5,12 +5,21 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from photos.models import Photo
-from photos.selectors import photo_file_url
+from photos.selectors import photo_file_url, photo_provenance_summary
 from properties.models import Property, StatusChange
+
+
+def provenance_html(photo: Photo) -> SafeString:
+    """A photo's provenance badge and Content Credentials, on its card here and on its own page:
+    rendered by an autoescaping template, since their text comes from the file."""
+    return render_to_string(
+        "admin/photos/photo/provenance.html", {"summary": photo_provenance_summary(photo)}
+    )
 
 
 class ReadOnlyInline(admin.TabularInline[Any, Property]):
@@ -46,7 +55,15 @@ class PhotoInline(ReadOnlyInline):
     which each row links to."""
 
     model = Photo
-    fields = ("thumbnail", "category", "camera", "qc_status", "checks", "review_status")
+    fields = (
+        "thumbnail",
+        "category",
+        "camera",
+        "qc_status",
+        "provenance",
+        "checks",
+        "review_status",
+    )
     readonly_fields = fields
     show_change_link = True
     # A grid of cards rather than a table: the previews are what a reviewer looks at.
@@ -73,6 +90,10 @@ class PhotoInline(ReadOnlyInline):
     @admin.display(description="camera")
     def camera(self, photo: Photo) -> str:
         return photo.camera_name() or "—"
+
+    @admin.display(description="provenance")
+    def provenance(self, photo: Photo) -> SafeString:
+        return provenance_html(photo)
 
     @admin.display(description="QC checks")
     def checks(self, photo: Photo) -> SafeString:
