@@ -185,6 +185,21 @@ def _credentials_badge(credentials: dict[str, Any]) -> ProvenanceBadge:
     return ProvenanceBadge.TRUSTED if validation == "trusted" else ProvenanceBadge.VALID
 
 
+def photos_checked_without(check_name: str, *, property_id: UUID | None = None) -> list[UUID]:
+    """The photos whose QC finished (PASS, WARN, FAIL) without this check, as it did before the
+    check existed; oldest first. Read in chunks, the checks compared here rather than in SQL,
+    where a list shorter than the index would read as NULL."""
+    photos = Photo.objects.filter(qc_status__in=(QcStatus.PASS, QcStatus.WARN, QcStatus.FAIL))
+    if property_id is not None:
+        photos = photos.filter(property_id=property_id)
+    rows = photos.order_by("created_at", "id").values_list("pk", "qc_checks")
+    return [
+        photo_id
+        for photo_id, checks in rows.iterator(chunk_size=2000)
+        if not any(check.get("name") == check_name for check in checks)
+    ]
+
+
 def photo_taken_at(photo: Photo) -> str | None:
     """The capture time as the camera wrote it, with its offset when it recorded one."""
     return photo.taken_at + photo.taken_at_offset if photo.taken_at else None

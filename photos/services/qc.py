@@ -64,6 +64,22 @@ def photo_run_qc(*, photo_id: UUID | str) -> Photo | None:
     return _record(photo_id, claimed_at, outcome, preview_name)
 
 
+def photo_qc_rerun(*, photo_id: UUID | str) -> Photo | None:
+    """Runs QC again on a photo whose QC finished (PASS, WARN or FAIL), as when a check was
+    added since: returns it checked, or None when it was not finished (pending, running, ERROR,
+    gone) or another run took it meanwhile.
+
+    Side effects: those of photo_run_qc. The photo is first put back to PENDING by a
+    conditional update; when storage fails (TransientStorageError) it stays PENDING, for the
+    sweep to run later.
+    """
+    finished = (QcStatus.PASS, QcStatus.WARN, QcStatus.FAIL)
+    reset = Photo.objects.filter(pk=photo_id, qc_status__in=finished).update(
+        qc_status=QcStatus.PENDING, qc_started_at=None, updated_at=timezone.now()
+    )
+    return photo_run_qc(photo_id=photo_id) if reset else None
+
+
 def _claim(photo_id: UUID | str) -> datetime | None:
     now = timezone.now()
     abandoned = now - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS)
