@@ -23,7 +23,7 @@ from properties.workflow import Action
 from propflow import sms
 from propflow.errors import ConflictError, ForbiddenError, InvalidInputError
 from tests.photos.conftest import ALL_PASS, phone_jpeg, photo_count, results, stored_files, uploaded
-from tests.support.images import c2pa_corpus_bytes, c2pa_corpus_entry, make_jpeg
+from tests.support.images import c2pa_corpus_bytes, c2pa_corpus_entry, c2pa_signed, make_jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -354,6 +354,17 @@ def test_qc_verifies_the_content_credentials_of_a_signed_photo(inspecting, c2pa_
         "result": "pass",
         "detail": "Signed at capture by C2PA Test Signing Cert (PropFlow Test Camera 1.0)",
     }
+
+
+def test_a_phone_photo_signed_at_capture_passes_every_check(inspecting, c2pa_trusted):
+    photo = uploaded(inspecting, c2pa_signed(phone_jpeg(inspecting)))
+
+    photo_run_qc(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert (photo.qc_status, results(photo)) == (QcStatus.PASS, ALL_PASS)
+    assert photo.content_credentials is not None
+    assert photo.content_credentials["validation"] == "trusted"
 
 
 @pytest.mark.parametrize(

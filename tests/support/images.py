@@ -208,6 +208,36 @@ def c2pa_corpus_bytes(entry: Mapping[str, Any]) -> bytes:
     return (C2PA_CORPUS_DIR / str(entry["file"])).read_bytes()
 
 
+def c2pa_signed(jpeg: bytes, *, generator: str = "PropFlow Test Camera") -> bytes:
+    """The JPEG with Content Credentials of a camera capture, signed by the C2PA corpus' test
+    signer (which its test trust anchors trust)."""
+    import c2pa
+
+    signing = C2PA_CORPUS_DIR / "signing"
+    signer = c2pa.Signer.from_info(
+        c2pa.C2paSignerInfo(
+            b"es256",
+            (signing / "es256_certs.pem").read_bytes(),
+            (signing / "es256_private.key").read_bytes(),
+            None,
+        )
+    )
+    capture = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
+    manifest = {
+        "claim_generator_info": [{"name": generator, "version": "1.0"}],
+        "assertions": [
+            {
+                "label": "c2pa.actions",
+                "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": capture}]},
+            }
+        ],
+    }
+    signed = io.BytesIO()
+    with signer, c2pa.Builder(manifest) as builder:
+        builder.sign(signer, "image/jpeg", io.BytesIO(jpeg), signed)
+    return signed.getvalue()
+
+
 def c2pa_corpus_entry(file: str) -> dict[str, Any]:
     """One C2PA corpus file's ground truth; skips the test where the corpus is absent."""
     ground_truth = C2PA_CORPUS_DIR / "ground_truth.json"
