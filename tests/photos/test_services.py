@@ -311,6 +311,13 @@ def test_qc_thresholds_come_from_settings(inspecting, settings):
     assert (results(photo)["resolution"], results(photo)["gps_distance"]) == ("fail", "fail")
 
 
+def test_the_thumbnail_threshold_comes_from_settings(inspecting, settings):
+    settings.PHOTO_QC_THUMBNAIL_MISMATCH_DISTANCE = 40
+    photo = _checked(inspecting, "no_c2pa_thumbnail_mismatch_sony.jpg")  # 34 bits apart
+
+    assert results(photo)["provenance"] == "pass"
+
+
 def test_a_property_without_a_position_has_no_distance(inspecting):
     position = (inspecting.latitude, inspecting.longitude)
     data = phone_jpeg(inspecting)
