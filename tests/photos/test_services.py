@@ -439,11 +439,12 @@ def test_the_credentials_are_read_from_the_one_copy_of_the_original(
     photo = uploaded(inspecting, c2pa_corpus_bytes(c2pa_corpus_entry("edited_nikon_d800e.jpg")))
     opened = []
     original_open = default_storage.open
-    monkeypatch.setattr(
-        default_storage,
-        "open",
-        lambda name, *args: opened.append(name) or original_open(name, *args),
-    )
+
+    def counted_open(name, *args):
+        opened.append(name)
+        return original_open(name, *args)
+
+    monkeypatch.setattr(default_storage, "open", counted_open)
 
     photo_run_qc(photo_id=photo.pk)
 
