@@ -23,13 +23,17 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO, Literal, get_args
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, get_args
 
-import c2pa
 from PIL import Image, ImageOps
 
 from photos.exif import PARSE_ERRORS, UnreadableImageError
 from photos.imaging import Analysis, dhash, hamming, open_image
+
+if TYPE_CHECKING:
+    # Imported where a verification needs it: c2pa loads a 50 MB native library (~70 ms), which
+    # the web processes, which import this module through photos.qc, never use.
+    import c2pa
 
 Validation = Literal["trusted", "valid", "invalid", "remote"]
 VALIDATIONS: tuple[Validation, ...] = get_args(Validation)
@@ -142,9 +146,16 @@ class ContentCredentials:
         }
 
 
-def verification_settings(trust: TrustSettings) -> dict[str, Any]:
-    """c2pa settings for verifying offline: no remote manifest fetch (on by default) and no OCSP,
-    with the given trust anchors."""
+class TrustSettingsError(ValueError):
+    """c2pa refuses the trust settings (anchors that are not PEM certificates, a bad EKU list):
+    a misconfiguration, never a verdict on a photo."""
+
+
+def verification_context(trust: TrustSettings) -> c2pa.Context:
+    """A c2pa context that verifies offline: no remote manifest fetch (on by default) and no
+    OCSP, with the given trust. Raises TrustSettingsError when c2pa refuses the trust."""
+    import c2pa
+
     trust_section = {
         key: value
         for key, value in (
@@ -153,10 +164,14 @@ def verification_settings(trust: TrustSettings) -> dict[str, Any]:
         )
         if value
     }
-    return {
+    settings = {
         "trust": trust_section,
         "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
     }
+    try:
+        return c2pa.Context(c2pa.Settings.from_dict(settings))
+    except c2pa.C2paError as error:
+        raise TrustSettingsError(str(error)) from error
 
 
 def read_credentials(
@@ -167,11 +182,14 @@ def read_credentials(
     Reads the stream from its start. A manifest stored remotely is `remote` (never fetched); a
     manifest the library refuses (malformed JUMBF, an unknown algorithm, prerelease content) is
     `invalid`, its error the failure. A file the library cannot parse as an image has no
-    credentials to read: None, as without a manifest.
+    credentials to read: None, as without a manifest. Raises TrustSettingsError when c2pa
+    refuses the trust settings.
     """
+    import c2pa
+
+    context = verification_context(trust)
     stream.seek(0)
     try:
-        context = c2pa.Context(c2pa.Settings.from_dict(verification_settings(trust)))
         reader = c2pa.Reader(content_type, stream, context=context)
     except (c2pa.C2paError.ManifestNotFound, c2pa.C2paError.NotSupported):
         return None

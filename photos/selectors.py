@@ -9,7 +9,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from photos.models import Photo, QcStatus, ReviewStatus
-from photos.provenance import TrustSettings
+from photos.provenance import TrustSettings, TrustSettingsError, verification_context
 from photos.qc import CHECK_NAMES, Thresholds
 from properties.models import Property
 from properties.selectors import properties_visible_to, property_get_for
@@ -54,16 +54,22 @@ def qc_thresholds() -> Thresholds:
 
 def provenance_trust() -> TrustSettings:
     """What Content Credentials are verified against: the C2PA_TRUST_ANCHORS and
-    C2PA_TRUST_CONFIG files (read once per process and path)."""
+    C2PA_TRUST_CONFIG files, read once per process and path. ImproperlyConfigured when c2pa
+    refuses them: no photo is judged on a broken trust list."""
     return _trust_from_files(settings.C2PA_TRUST_ANCHORS, settings.C2PA_TRUST_CONFIG)
 
 
 @lru_cache(maxsize=4)
 def _trust_from_files(anchors_path: str, config_path: str) -> TrustSettings:
-    return TrustSettings(
+    trust = TrustSettings(
         trust_anchors=Path(anchors_path).read_text() if anchors_path else "",
         trust_config=Path(config_path).read_text() if config_path else "",
     )
+    try:
+        verification_context(trust)
+    except TrustSettingsError as error:
+        raise ImproperlyConfigured(f"C2PA_TRUST_ANCHORS or C2PA_TRUST_CONFIG: {error}") from error
+    return trust
 
 
 def photos_visible_to(user: User) -> QuerySet[Photo]:

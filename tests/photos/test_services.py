@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -409,6 +410,21 @@ def test_without_trust_anchors_no_signer_is_trusted(inspecting, settings):
         "valid",
         "warn",
     )
+
+
+def test_trust_anchors_that_c2pa_refuses_stop_qc_rather_than_judge_photos(
+    inspecting, settings, tmp_path
+):
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_text("not a certificate")
+    settings.C2PA_TRUST_ANCHORS = str(anchors)
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
+
+    with pytest.raises(ImproperlyConfigured, match="C2PA_TRUST_ANCHORS"):
+        photo_run_qc(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert (photo.qc_checks, photo.content_credentials) == ([], None)
 
 
 def test_a_photo_without_credentials_has_none(inspecting):
