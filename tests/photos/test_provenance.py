@@ -30,6 +30,7 @@ from tests.support.images import (
     c2pa_corpus_bytes,
     c2pa_corpus_entry,
     c2pa_corpus_params,
+    c2pa_signed,
     corpus_bytes,
     corpus_params,
     make_image,
@@ -165,6 +166,40 @@ def test_the_detail_tells_a_reviewer_what_was_found(file, detail, c2pa_trust):
     _, _, check = judged(c2pa_corpus_bytes(entry), entry["mime"], c2pa_trust)
 
     assert check.detail == detail
+
+
+@pytest.mark.parametrize(
+    ("image_format", "content_type", "mismatch"),
+    [
+        ("JPEG", "image/jpeg", "assertion.dataHash.mismatch"),
+        ("PNG", "image/png", "assertion.dataHash.mismatch"),
+        ("WEBP", "image/webp", "assertion.dataHash.mismatch"),
+        ("AVIF", "image/avif", "assertion.bmffHash.mismatch"),
+        ("HEIF", "image/heic", "assertion.bmffHash.mismatch"),
+    ],
+)
+def test_every_accepted_format_carries_credentials(
+    c2pa_trust, image_format, content_type, mismatch
+):
+    buffer = io.BytesIO()
+    make_image(640, 480, seed=7).save(buffer, image_format)
+    unsigned = buffer.getvalue()
+    signed = c2pa_signed(unsigned, content_type=content_type)
+    sniffed = analyse(io.BytesIO(signed)).metadata.content_type
+    # A byte of the picture's coded data (near its end, away from the manifest) changed after
+    # signing.
+    at = signed.index(unsigned[-200:-168])
+    changed = bytearray(signed)
+    changed[at] ^= 0xFF
+
+    credentials = read_credentials(io.BytesIO(signed), sniffed, c2pa_trust)
+    tampered = read_credentials(io.BytesIO(bytes(changed)), sniffed, c2pa_trust)
+
+    assert sniffed == content_type
+    assert credentials is not None
+    assert tampered is not None
+    assert (credentials.validation, credentials.camera_capture) == ("trusted", True)
+    assert (tampered.validation, tampered.failures) == ("invalid", (mismatch,))
 
 
 def test_a_file_the_library_cannot_parse_has_no_credentials(c2pa_trust):

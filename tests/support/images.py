@@ -208,8 +208,10 @@ def c2pa_corpus_bytes(entry: Mapping[str, Any]) -> bytes:
     return (C2PA_CORPUS_DIR / str(entry["file"])).read_bytes()
 
 
-def c2pa_signed(jpeg: bytes, *, generator: str = "PropFlow Test Camera") -> bytes:
-    """The JPEG with Content Credentials of a camera capture, signed by the C2PA corpus' test
+def c2pa_signed(
+    image: bytes, *, content_type: str = "image/jpeg", generator: str = "PropFlow Test Camera"
+) -> bytes:
+    """The image with Content Credentials of a camera capture, signed by the C2PA corpus' test
     signer (which its test trust anchors trust)."""
     import c2pa
 
@@ -234,7 +236,7 @@ def c2pa_signed(jpeg: bytes, *, generator: str = "PropFlow Test Camera") -> byte
     }
     signed = io.BytesIO()
     with signer, c2pa.Builder(manifest) as builder:
-        builder.sign(signer, "image/jpeg", io.BytesIO(jpeg), signed)
+        builder.sign(signer, content_type, io.BytesIO(image), signed)
     return signed.getvalue()
 
 
