@@ -25,6 +25,7 @@ from photos.selectors import (
     photos_with_check,
 )
 from photos.services import ReviewDecision, photo_review
+from properties.admin.inlines import provenance_html
 from properties.admin.intermediate_page import ask_then_apply
 from propflow.errors import DomainError
 
@@ -68,6 +69,7 @@ SECTIONS: dict[str | None, tuple[str, ...]] = {
     "File": ("original_link", "content_type", "size", "sha256", "width", "height"),
     "Camera": ("make", "model", "capture_time", "position", "distance_km"),
     "Quality control": ("qc_status", "checks", "seen_labels", "qc_error", "processed_at"),
+    "Provenance": ("provenance",),
     "Review": ("review_status", "review_reason", "reviewed_by", "reviewed_at"),
 }
 
@@ -91,6 +93,9 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
     actions = ("approve", "reject", "request_reshoot")
     fieldsets = tuple((title, {"fields": fields}) for title, fields in SECTIONS.items())
     readonly_fields = tuple(name for fields in SECTIONS.values() for name in fields)
+
+    class Media:
+        css = {"all": ("properties/admin.css",)}  # the provenance badge
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Photo]:
         return photos_visible_to(request_user(request))
@@ -157,6 +162,10 @@ class PhotoAdmin(admin.ModelAdmin[Photo]):
     def seen_labels(self, photo: Photo) -> str:
         """Text, never markup: a label is whatever the backend answered."""
         return photo_content_labels(photo) or "none"
+
+    @admin.display(description="Content Credentials")
+    def provenance(self, photo: Photo) -> SafeString:
+        return provenance_html(photo)
 
     @admin.action(description="Approve the selected photos", permissions=["review"])
     def approve(self, request: HttpRequest, photos: QuerySet[Photo]) -> None:

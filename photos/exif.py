@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import BinaryIO, SupportsFloat
 
 import pillow_heif
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
 # Registered once here so that every module reading photos (this one, imaging, the tasks) can
 # open HEIC/HEIF; AVIF is read by Pillow's own plugin.
@@ -47,6 +47,9 @@ _EXIF_IFD = 0x8769
 _MAKE = 0x010F
 _MODEL = 0x0110
 _ORIENTATION = 0x0112
+_SOFTWARE = 0x0131
+_THUMBNAIL_OFFSET = 0x0201  # JPEGInterchangeFormat, in IFD1
+_THUMBNAIL_LENGTH = 0x0202  # JPEGInterchangeFormatLength
 _DATETIME_ORIGINAL = 0x9003
 _OFFSET_TIME_ORIGINAL = 0x9011
 _GPS_LATITUDE_REF = 0x0001
@@ -58,6 +61,8 @@ _GPS_ALTITUDE = 0x0006
 _GPS_H_POSITIONING_ERROR = 0x001F
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# An EXIF thumbnail is about 160x120 and a few kilobytes; one claiming more is not kept.
+MAX_THUMBNAIL_BYTES = 64 * 1024
 
 _EXIF_DATETIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _EXIF_OFFSET = re.compile(r"[+-](\d{2}):(\d{2})")
@@ -94,6 +99,8 @@ class PhotoMetadata:
     camera's local time exactly as written ("YYYY-MM-DDTHH:MM:SS"), `offset` its
     OffsetTimeOriginal ("+05:30"). `gps_problem` says why GPS tags that are present do not make a
     usable position; it is None when the position is usable and when there are no GPS tags.
+    `software` is the EXIF Software tag ("" when absent) and `thumbnail` the JPEG bytes of the
+    embedded EXIF thumbnail (IFD1), None without one: what provenance looks at for edit traces.
     """
 
     format: str
@@ -107,6 +114,8 @@ class PhotoMetadata:
     offset: str | None
     gps: GpsFix | None
     gps_problem: str | None
+    software: str = ""
+    thumbnail: bytes | None = None
 
 
 def open_header(stream: BinaryIO) -> ImageFile.ImageFile:
@@ -148,6 +157,7 @@ def metadata_from_image(image: ImageFile.ImageFile) -> PhotoMetadata:
         gps_tags = dict(exif.get_ifd(_GPS_IFD))
         exif_tags = dict(exif.get_ifd(_EXIF_IFD))
         ifd0 = dict(exif)
+        thumbnail = _thumbnail(exif)
     except PARSE_ERRORS as error:
         raise UnreadableImageError(f"corrupt EXIF block: {error}") from error
 
@@ -173,6 +183,8 @@ def metadata_from_image(image: ImageFile.ImageFile) -> PhotoMetadata:
         offset=_offset(exif_tags.get(_OFFSET_TIME_ORIGINAL)),
         gps=gps,
         gps_problem=gps_problem,
+        software=_text(ifd0.get(_SOFTWARE)),
+        thumbnail=thumbnail,
     )
 
 
@@ -197,6 +209,21 @@ def _exif(image: ImageFile.ImageFile) -> Image.Exif:
     finally:
         stream.seek(position)
     return exif
+
+
+def _thumbnail(exif: Image.Exif) -> bytes | None:
+    """The EXIF thumbnail's bytes, sliced out of the EXIF block that is already in memory (IFD1
+    gives their offset from the block's TIFF header)."""
+    ifd1 = exif.get_ifd(ExifTags.IFD.IFD1)
+    offset, length = ifd1.get(_THUMBNAIL_OFFSET), ifd1.get(_THUMBNAIL_LENGTH)
+    block = getattr(exif, "fp", None)  # set when an EXIF block was loaded
+    if not isinstance(offset, int) or not isinstance(length, int) or block is None:
+        return None
+    if not 0 < length <= MAX_THUMBNAIL_BYTES or offset < 0:
+        return None
+    block.seek(offset)
+    data = block.read(length)
+    return bytes(data) if len(data) == length else None
 
 
 def _content_type(image: ImageFile.ImageFile) -> str:

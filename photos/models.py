@@ -79,6 +79,9 @@ class Photo(models.Model):
 
     qc_status = models.CharField(max_length=8, choices=QcStatus.choices, default=QcStatus.PENDING)
     qc_checks = models.JSONField(default=list, blank=True)
+    # The file's Content Credentials as verified (photos.provenance.ContentCredentials.as_dict);
+    # null when it has none.
+    content_credentials = models.JSONField(null=True, blank=True)
     qc_error = models.TextField(blank=True)
     content_labels = models.JSONField(
         null=True,

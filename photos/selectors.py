@@ -1,13 +1,15 @@
 """Photo reads, and the one guard every fetch of a photo goes through."""
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -15,6 +17,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from photos.models import Photo, QcStatus, ReviewStatus
+from photos.provenance import TrustSettings, TrustSettingsError, verification_context
 from photos.qc import ALL_CHECK_NAMES, ContentLabel, Thresholds, describe_labels
 from properties.models import Property
 from properties.selectors import properties_visible_to, property_get_for
@@ -43,9 +46,30 @@ def qc_thresholds() -> Thresholds:
         "dhash_near_distance": settings.PHOTO_QC_DHASH_NEAR_DISTANCE,
         "sharpness_min_variance": settings.PHOTO_QC_SHARPNESS_MIN_VARIANCE,
         "clock_skew_minutes": settings.PHOTO_QC_CLOCK_SKEW_MINUTES,
+        "thumbnail_mismatch_distance": settings.PHOTO_QC_THUMBNAIL_MISMATCH_DISTANCE,
     }
     overrides = {name: value for name, value in from_settings.items() if value is not None}
     return replace(Thresholds(), **overrides)
+
+
+def provenance_trust() -> TrustSettings:
+    """What Content Credentials are verified against: the C2PA_TRUST_ANCHORS and
+    C2PA_TRUST_CONFIG files, read once per process and path. ImproperlyConfigured when c2pa
+    refuses them: no photo is judged on a broken trust list."""
+    return _trust_from_files(settings.C2PA_TRUST_ANCHORS, settings.C2PA_TRUST_CONFIG)
+
+
+@lru_cache(maxsize=4)
+def _trust_from_files(anchors_path: str, config_path: str) -> TrustSettings:
+    trust = TrustSettings(
+        trust_anchors=Path(anchors_path).read_text() if anchors_path else "",
+        trust_config=Path(config_path).read_text() if config_path else "",
+    )
+    try:
+        verification_context(trust)
+    except TrustSettingsError as error:
+        raise ImproperlyConfigured(f"C2PA_TRUST_ANCHORS or C2PA_TRUST_CONFIG: {error}") from error
+    return trust
 
 
 def photos_visible_to(user: User) -> QuerySet[Photo]:
@@ -105,6 +129,106 @@ def photo_content_labels(photo: Photo, limit: int | None = None) -> str:
         return ""
     labels = [ContentLabel(**label) for label in photo.content_labels]
     return describe_labels(labels, limit) or "nothing recognised"
+
+
+# Photos whose Content Credentials do not validate, or declare the picture made with AI.
+FLAGGED_CREDENTIALS = Q(content_credentials__validation="invalid") | Q(
+    content_credentials__ai_generated=True
+)
+
+
+def properties_with_flagged_credentials(properties: QuerySet[Property]) -> QuerySet[Property]:
+    """The properties with a photo whose Content Credentials are invalid or declare AI."""
+    return properties.filter(
+        Exists(Photo.objects.filter(FLAGGED_CREDENTIALS, property=OuterRef("pk")))
+    )
+
+
+class ProvenanceBadge(StrEnum):
+    """What the back office's badge says of a photo's provenance."""
+
+    TRUSTED = "trusted"
+    VALID = "valid"
+    INVALID = "invalid"
+    AI = "ai"
+    REMOTE = "remote"
+    EDITED = "edited"
+    NONE = "none"
+
+
+PROVENANCE_BADGE_LABELS = {
+    ProvenanceBadge.TRUSTED: "Trusted credentials",
+    ProvenanceBadge.VALID: "Credentials, signer not trusted",
+    ProvenanceBadge.INVALID: "Invalid credentials",
+    ProvenanceBadge.AI: "AI-generated",
+    ProvenanceBadge.REMOTE: "Remote credentials, not verified",
+    ProvenanceBadge.EDITED: "Edited",
+    ProvenanceBadge.NONE: "No credentials",
+}
+
+
+@dataclass(frozen=True)
+class ProvenanceSummary:
+    """A photo's provenance as the back office shows it: a badge, then the credentials' facts
+    (text from the file: shown escaped, never as HTML)."""
+
+    badge: ProvenanceBadge
+    signer: str | None
+    generator: str | None
+    signed_at: str | None
+    actions: list[str]
+    failures: list[str]
+
+    @property
+    def label(self) -> str:
+        return PROVENANCE_BADGE_LABELS[self.badge]
+
+
+def photo_provenance_summary(photo: Photo) -> ProvenanceSummary | None:
+    """The badge and facts of the photo's provenance; None before its provenance was checked."""
+    credentials: dict[str, Any] | None = photo.content_credentials
+    if credentials is None:
+        check = next((c for c in photo.qc_checks if c.get("name") == "provenance"), None)
+        if check is None:
+            return None
+        badge = ProvenanceBadge.EDITED if check.get("result") == "warn" else ProvenanceBadge.NONE
+        return ProvenanceSummary(badge, None, None, None, [], [])
+    return ProvenanceSummary(
+        badge=_credentials_badge(credentials),
+        signer=credentials.get("signer"),
+        generator=credentials.get("generator"),
+        signed_at=credentials.get("signed_at"),
+        actions=list(credentials.get("actions") or []),
+        failures=list(credentials.get("failures") or []),
+    )
+
+
+def _credentials_badge(credentials: dict[str, Any]) -> ProvenanceBadge:
+    validation = credentials.get("validation")
+    if validation == "invalid":  # nothing a broken manifest says can be believed
+        return ProvenanceBadge.INVALID
+    if credentials.get("ai_generated"):
+        return ProvenanceBadge.AI
+    if validation == "remote":
+        return ProvenanceBadge.REMOTE
+    if any(action != "c2pa.created" for action in credentials.get("actions") or []):
+        return ProvenanceBadge.EDITED
+    return ProvenanceBadge.TRUSTED if validation == "trusted" else ProvenanceBadge.VALID
+
+
+def photos_checked_without(check_name: str, *, property_id: UUID | None = None) -> list[UUID]:
+    """The photos whose QC finished (PASS, WARN, FAIL) without this check, as it did before the
+    check existed; oldest first. Read in chunks, the checks compared here rather than in SQL,
+    where a list shorter than the index would read as NULL."""
+    photos = Photo.objects.filter(qc_status__in=(QcStatus.PASS, QcStatus.WARN, QcStatus.FAIL))
+    if property_id is not None:
+        photos = photos.filter(property_id=property_id)
+    rows = photos.order_by("created_at", "id").values_list("pk", "qc_checks")
+    return [
+        photo_id
+        for photo_id, checks in rows.iterator(chunk_size=2000)
+        if not any(check.get("name") == check_name for check in checks)
+    ]
 
 
 def photo_taken_at(photo: Photo) -> str | None:

@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PropertyStatusEnum": "properties.models.Status",
         "QcCheckNameEnum": "photos.qc.ALL_CHECK_NAMES",
+        "ContentCredentialsValidationEnum": "photos.provenance.VALIDATIONS",
         "QcCheckResultEnum": ["pass", "warn", "fail"],
         "PhotoReviewDecisionEnum": ["approve", "reject", "reshoot"],
         "ErrorCodeEnum": "propflow.errors.ErrorCode",
@@ -491,3 +492,16 @@ PHOTO_QC_MIN_HEIGHT = env.int("PHOTO_QC_MIN_HEIGHT", default=None)
 PHOTO_QC_DHASH_NEAR_DISTANCE = env.int("PHOTO_QC_DHASH_NEAR_DISTANCE", default=None)
 PHOTO_QC_SHARPNESS_MIN_VARIANCE = env.float("PHOTO_QC_SHARPNESS_MIN_VARIANCE", default=None)
 PHOTO_QC_CLOCK_SKEW_MINUTES = env.float("PHOTO_QC_CLOCK_SKEW_MINUTES", default=None)
+PHOTO_QC_THUMBNAIL_MISMATCH_DISTANCE = env.int("PHOTO_QC_THUMBNAIL_MISMATCH_DISTANCE", default=None)
+# Content Credentials (C2PA) are verified offline against these trust anchors: a PEM file (the
+# official C2PA trust list in production); empty trusts no signer, so a good signature reads
+# "valid", never "trusted". C2PA_TRUST_CONFIG is the allowed extended key usages (c2pa's
+# trust_config format, one OID a line); empty keeps the library's list.
+C2PA_TRUST_ANCHORS = env.str("C2PA_TRUST_ANCHORS", default="")
+C2PA_TRUST_CONFIG = env.str("C2PA_TRUST_CONFIG", default="")
+for _name, _path in (
+    ("C2PA_TRUST_ANCHORS", C2PA_TRUST_ANCHORS),
+    ("C2PA_TRUST_CONFIG", C2PA_TRUST_CONFIG),
+):
+    if _path and not Path(_path).is_file():
+        raise ImproperlyConfigured(f"{_name} names no file: {_path}")

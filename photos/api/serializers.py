@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from photos.models import Category, Photo
+from photos.provenance import VALIDATIONS
 from photos.qc import ALL_CHECK_NAMES, CHECK_RESULTS, qc_checks_for
 from photos.selectors import photo_file_url, photo_taken_at
 from photos.services import ReviewDecision
@@ -45,6 +46,38 @@ class QcCheckOutputSerializer(serializers.Serializer[dict[str, str]]):
     )
 
 
+class ContentCredentialsOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    """A photo's Content Credentials (C2PA) as verified: from the file, so evidence, not truth
+    when they do not validate."""
+
+    validation = serializers.ChoiceField(
+        choices=VALIDATIONS,
+        help_text="trusted: a good signature from a trusted signer; valid: a good signature from "
+        "a signer not trusted; invalid: the file changed after signing, or the credentials are "
+        "broken; remote: stored remotely, not fetched (not verified).",
+    )
+    signer = serializers.CharField(
+        allow_null=True, help_text="The signing certificate's organisation, else its common name."
+    )
+    generator = serializers.CharField(
+        allow_null=True, help_text="The claim generator (app or device) and its version."
+    )
+    signed_at = serializers.DateTimeField(
+        allow_null=True, help_text="The time-stamp authority's time; null when signed without one."
+    )
+    actions = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The C2PA actions of the active manifest (c2pa.created, c2pa.edited, ...).",
+    )
+    ai_generated = serializers.BooleanField(
+        help_text="Some action declares the picture made or composited by a trained model."
+    )
+    failures = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="C2PA validation failure codes (assertion.dataHash.mismatch, ...).",
+    )
+
+
 class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
     """Needs ``request`` in its context (for the file URLs, and whether staff read the checks)."""
 
@@ -54,6 +87,11 @@ class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
     )
     gps = serializers.SerializerMethodField()
     qc_checks = serializers.SerializerMethodField()
+    content_credentials = ContentCredentialsOutputSerializer(
+        allow_null=True,
+        read_only=True,
+        help_text="null when the file has no Content Credentials (most photos).",
+    )
     preview_url = serializers.SerializerMethodField(
         help_text="Short-lived or access-checked; null until QC has made the preview."
     )
@@ -82,6 +120,7 @@ class PhotoOutputSerializer(serializers.ModelSerializer[Photo]):
             "review_reason",
             "preview_url",
             "file_url",
+            "content_credentials",
             "created_at",
             "processed_at",
         )

@@ -16,8 +16,9 @@ from photos.events import qc_completed_events
 from photos.exif import GpsFix, UnreadableImageError
 from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
 from photos.models import Photo, QcStatus
+from photos.provenance import read_credentials, thumbnail_distance
 from photos.qc import DuplicateCandidate, haversine_km, overall_status, run_checks
-from photos.selectors import qc_thresholds
+from photos.selectors import provenance_trust, qc_thresholds
 from photos.storage import TransientStorageError, local_copy, store_preview
 from photos.tasks import run_qc
 from properties.models import Property
@@ -65,6 +66,22 @@ def photo_run_qc(*, photo_id: UUID | str) -> Photo | None:
     return _record(photo_id, claimed_at, outcome, preview_name)
 
 
+def photo_qc_rerun(*, photo_id: UUID | str) -> Photo | None:
+    """Runs QC again on a photo whose QC finished (PASS, WARN or FAIL), as when a check was
+    added since: returns it checked, or None when it was not finished (pending, running, ERROR,
+    gone) or another run took it meanwhile.
+
+    Side effects: those of photo_run_qc. The photo is first put back to PENDING by a
+    conditional update; when storage fails (TransientStorageError) it stays PENDING, for the
+    sweep to run later.
+    """
+    finished = (QcStatus.PASS, QcStatus.WARN, QcStatus.FAIL)
+    reset = Photo.objects.filter(pk=photo_id, qc_status__in=finished).update(
+        qc_status=QcStatus.PENDING, qc_started_at=None, updated_at=timezone.now()
+    )
+    return photo_run_qc(photo_id=photo_id) if reset else None
+
+
 def _claim(photo_id: UUID | str) -> datetime | None:
     now = timezone.now()
     abandoned = now - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS)
@@ -99,6 +116,8 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         return _error_outcome(f"the image could not be processed ({type(error).__name__})")
 
     metadata = analysis.metadata
+    # The same local copy: the credentials are read from the bytes already out of storage.
+    credentials = read_credentials(local, metadata.content_type, provenance_trust())
     property = photo.property
     checks = run_checks(
         metadata=metadata,
@@ -110,6 +129,9 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         dhash=analysis.dhash,
         candidates=_duplicate_candidates(photo),
         sharpness=analysis.sharpness,
+        credentials=credentials,
+        # Edit traces are looked for only in files without credentials.
+        thumbnail_distance=None if credentials else thumbnail_distance(analysis),
         time_zone=settings.PROPERTY_TIME_ZONE,
         thresholds=qc_thresholds(),
     )
@@ -136,6 +158,7 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         "qc_status": QcStatus(overall_status(checks)),
         "qc_error": "",
         "content_labels": None if content is None else content.labels_as_json(),
+        "content_credentials": credentials.as_dict() if credentials else None,
     }
     return _Outcome(
         fields=fields,
@@ -145,7 +168,14 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
 
 
 def _error_outcome(reason: str) -> _Outcome:
-    return _Outcome(fields={"qc_status": QcStatus.ERROR, "qc_error": reason, "qc_checks": []})
+    return _Outcome(
+        fields={
+            "qc_status": QcStatus.ERROR,
+            "qc_error": reason,
+            "qc_checks": [],
+            "content_credentials": None,
+        }
+    )
 
 
 def _capture_window_start(photo: Photo) -> datetime:

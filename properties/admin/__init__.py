@@ -25,6 +25,7 @@ from properties.admin.export import export_csv_view
 from properties.admin.filters import (
     AssignedAgentFilter,
     CityFilter,
+    FlaggedCredentialsFilter,
     OverdueFilter,
     PhotoContentFilter,
     QcVerdictFilter,
@@ -64,6 +65,7 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
         "status",
         QcVerdictFilter,
         PhotoContentFilter,
+        FlaggedCredentialsFilter,
         "property_type",
         CityFilter,
         AssignedAgentFilter,

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from accounts.selectors import agents
 from photos.selectors import (
     PropertyQcVerdict,
+    properties_with_flagged_credentials,
     properties_with_qc_verdict,
     properties_with_unrecognised_photo,
 )
@@ -92,18 +93,42 @@ class QcVerdictFilter(admin.SimpleListFilter):
         return properties_with_qc_verdict(queryset, PropertyQcVerdict(value))
 
 
-class PhotoContentFilter(admin.SimpleListFilter):
+class _OneChoiceFilter(admin.SimpleListFilter):
+    """A filter of one choice, which narrows the list to the properties it names."""
+
+    choice: str
+    choice_label: str
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(self.choice, self.choice_label)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return self.narrowed(queryset) if self.value() == self.choice else queryset
+
+    def narrowed(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        raise NotImplementedError
+
+
+class PhotoContentFilter(_OneChoiceFilter):
     """The properties with a photo in which the content backend saw nothing of its category: the
     living room uploaded as the kitchen too."""
 
     title = "photo content"
     parameter_name = "content"
-    UNRECOGNISED = "unrecognised"
+    choice = "unrecognised"
+    choice_label = "Category not recognised"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(self.UNRECOGNISED, "Category not recognised")]
+    def narrowed(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return properties_with_unrecognised_photo(queryset)
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == self.UNRECOGNISED:
-            return properties_with_unrecognised_photo(queryset)
-        return queryset
+
+class FlaggedCredentialsFilter(_OneChoiceFilter):
+    """The properties with a photo whose Content Credentials do not validate or declare AI."""
+
+    title = "Content Credentials"
+    parameter_name = "credentials"
+    choice = "flagged"
+    choice_label = "Has invalid or AI credentials"
+
+    def narrowed(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return properties_with_flagged_credentials(queryset)

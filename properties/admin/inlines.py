@@ -6,16 +6,33 @@ from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from photos.models import Photo
-from photos.selectors import photo_content_labels, photo_file_url
+from photos.selectors import photo_content_labels, photo_file_url, photo_provenance_summary
 from properties.models import Property, StatusChange
 
-CARD_FIELDS = ("thumbnail", "category", "camera", "qc_status", "checks", "review_status")
+CARD_FIELDS = (
+    "thumbnail",
+    "category",
+    "camera",
+    "qc_status",
+    "provenance",
+    "checks",
+    "review_status",
+)
 # The most content labels a photo card shows (its page shows them all).
 CARD_LABELS = 5
+
+
+def provenance_html(photo: Photo) -> SafeString:
+    """A photo's provenance badge and Content Credentials, on its card here and on its own page:
+    rendered by an autoescaping template, since their text comes from the file."""
+    return render_to_string(
+        "admin/photos/photo/provenance.html", {"summary": photo_provenance_summary(photo)}
+    )
 
 
 class ReadOnlyInline(admin.TabularInline[Any, Property]):
@@ -86,6 +103,10 @@ class PhotoInline(ReadOnlyInline):
     def labels(self, photo: Photo) -> str:
         """The strongest labels, as text (never markup: a label is whatever the backend said)."""
         return photo_content_labels(photo, CARD_LABELS) or "none"
+
+    @admin.display(description="provenance")
+    def provenance(self, photo: Photo) -> SafeString:
+        return provenance_html(photo)
 
     @admin.display(description="QC checks")
     def checks(self, photo: Photo) -> SafeString:

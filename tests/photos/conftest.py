@@ -16,11 +16,12 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from photos.models import Photo
+from photos.provenance import TrustSettings
 from properties.models import Property, Status
 from tests.cast import Cast
 from tests.events import EventListener, listen_to_staff
 from tests.factories import PropertyFactory
-from tests.support.images import make_jpeg
+from tests.support.images import C2PA_CORPUS_DIR, make_jpeg
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -172,4 +173,27 @@ ALL_PASS = {
     "resolution": "pass",
     "duplicate": "pass",
     "sharpness": "pass",
+    "provenance": "pass",
 }
+
+
+@pytest.fixture
+def c2pa_trust() -> TrustSettings:
+    """The C2PA corpus' test trust anchors and EKU list; skips where the corpus is absent."""
+    anchors, config = _c2pa_trust_files()
+    return TrustSettings(trust_anchors=anchors.read_text(), trust_config=config.read_text())
+
+
+@pytest.fixture
+def c2pa_trusted(settings) -> None:
+    """QC verifies against the C2PA corpus' test trust anchors, as CI's settings would."""
+    anchors, config = _c2pa_trust_files()
+    settings.C2PA_TRUST_ANCHORS = str(anchors)
+    settings.C2PA_TRUST_CONFIG = str(config)
+
+
+def _c2pa_trust_files() -> tuple[Path, Path]:
+    anchors = C2PA_CORPUS_DIR / "test_root_bundle.pem"
+    if not anchors.is_file():
+        pytest.skip(f"the C2PA corpus is not at {C2PA_CORPUS_DIR}")
+    return anchors, C2PA_CORPUS_DIR / "trust_config.cfg"

@@ -168,6 +168,36 @@ def test_a_photo_not_checked_yet_shows_dashes(cast, inspecting):
     assert response.content.decode().count('<div class="readonly">—</div>') == 4
 
 
+def test_a_photos_page_shows_its_content_credentials_as_text(cast, inspecting):
+    """Every value of a manifest is the signer's to write: the page escapes it."""
+    photo = PhotoFactory.create(
+        property=inspecting,
+        uploaded_by=cast.assigned_agent,
+        qc_status=QcStatus.FAIL,
+        qc_checks=checks(provenance="fail"),
+        content_credentials={
+            "validation": "invalid",
+            "signer": '<script>alert("signer")</script>',
+            "generator": "<img src=x onerror=alert(1)> 1.0",
+            "signed_at": "2026-11-30T10:02:00+05:30",
+            "actions": ["c2pa.created", "<b>c2pa.edited</b>"],
+            "ai_generated": False,
+            "failures": ["assertion.dataHash.mismatch"],
+        },
+    )
+
+    response = signed_in(cast.reviewer).get(reverse("admin:photos_photo_change", args=[photo.pk]))
+
+    page = response.content.decode()
+    assert '<span class="provenance-badge provenance-invalid">Invalid credentials</span>' in page
+    assert "<dt>Signer</dt><dd>&lt;script&gt;alert(&quot;signer&quot;)&lt;/script&gt;</dd>" in page
+    assert "<dd>&lt;img src=x onerror=alert(1)&gt; 1.0</dd>" in page
+    assert "<dd>c2pa.created, &lt;b&gt;c2pa.edited&lt;/b&gt;</dd>" in page
+    assert "<dd>assertion.dataHash.mismatch</dd>" in page
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+
+
 def test_photos_are_never_added_or_deleted_here(cast, photos):
     client = signed_in(cast.admin)
 

@@ -6,6 +6,7 @@ import pytest
 
 from photos.exif import GpsFix, PhotoMetadata
 from photos.imaging import analyse
+from photos.provenance import ContentCredentials
 from photos.qc import (
     CHECK_NAMES,
     DUPLICATE_ELSEWHERE_DETAIL,
@@ -17,6 +18,7 @@ from photos.qc import (
     check_duplicate,
     check_gps_distance,
     check_gps_present,
+    check_provenance,
     check_resolution,
     check_sharpness,
     haversine_km,
@@ -440,6 +442,8 @@ def _run(data, candidates=()):
         dhash=analysis.dhash,
         candidates=list(candidates),
         sharpness=analysis.sharpness,
+        credentials=None,
+        thumbnail_distance=None,
     )
 
 
@@ -462,6 +466,7 @@ def test_it_passes_a_good_photo_on_every_check_in_order():
         ("resolution", "pass"),
         ("duplicate", "pass"),
         ("sharpness", "pass"),
+        ("provenance", "pass"),
     ]
     assert tuple(check.name for check in checks) == CHECK_NAMES
     assert overall_status(checks) == "PASS"
@@ -480,5 +485,115 @@ def test_it_fails_a_small_blurry_photo_without_gps_reused_from_another_property(
         "resolution": "fail",
         "duplicate": "fail",
         "sharpness": "warn",
+        "provenance": "pass",
     }
     assert overall_status(checks) == "FAIL"
+
+
+# --- provenance -------------------------------------------------------------------------------
+
+CAPTURE = ContentCredentials(
+    validation="trusted",
+    signer="Google LLC",
+    generator="Pixel Camera 1.0",
+    signed_at="2026-11-30T10:02:00+05:30",
+    actions=("c2pa.created",),
+    camera_capture=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("credentials", "result", "detail"),
+    [
+        (
+            CAPTURE,
+            "pass",
+            "Signed at capture by Google LLC (Pixel Camera 1.0), 2026-11-30 10:02 +05:30",
+        ),
+        (
+            replace(CAPTURE, validation="valid", failures=("signingCredential.untrusted",)),
+            "warn",
+            "Signed by Google LLC (Pixel Camera 1.0), 2026-11-30 10:02 +05:30, but the signer "
+            "is not trusted",
+        ),
+        (
+            replace(CAPTURE, actions=("c2pa.created", "c2pa.cropped", "c2pa.edited")),
+            "warn",
+            "Signed by Google LLC (Pixel Camera 1.0), 2026-11-30 10:02 +05:30, but edited "
+            "after capture: c2pa.cropped, c2pa.edited",
+        ),
+        (
+            replace(
+                CAPTURE,
+                validation="valid",
+                signer=None,
+                generator=None,
+                signed_at=None,
+                camera_capture=False,
+                actions=("c2pa.opened",),
+            ),
+            "warn",
+            "Signed by an unnamed signer, but the signer is not trusted; no camera capture "
+            "recorded; edited after capture: c2pa.opened",
+        ),
+        (
+            replace(CAPTURE, validation="invalid", failures=("assertion.dataHash.mismatch",)),
+            "fail",
+            "The file was changed after it was signed (assertion.dataHash.mismatch)",
+        ),
+        (
+            replace(CAPTURE, validation="invalid", failures=("claimSignature.mismatch",)),
+            "fail",
+            "The Content Credentials do not validate (claimSignature.mismatch)",
+        ),
+        (
+            replace(CAPTURE, ai_generated=True),
+            "fail",
+            "Declared AI-generated or composited with AI (Google LLC (Pixel Camera 1.0), "
+            "2026-11-30 10:02 +05:30)",
+        ),
+        (
+            ContentCredentials(validation="remote"),
+            "warn",
+            "Content Credentials stored remotely: not fetched, so not verified",
+        ),
+    ],
+)
+def test_credentials_decide_the_provenance(credentials, result, detail):
+    # Credentials decide: the editor named in EXIF and a stray thumbnail are not looked at.
+    check = check_provenance(
+        credentials, software="Adobe Photoshop 26.0", thumbnail_distance=40, thresholds=THRESHOLDS
+    )
+
+    assert check == CheckResult("provenance", result, detail)
+
+
+@pytest.mark.parametrize(
+    ("software", "distance", "result", "detail"),
+    [
+        ("", None, "pass", "No Content Credentials; no edit traces"),
+        ("HDR+ 1.0.199571065z", 3, "pass", "No Content Credentials; no edit traces"),
+        ("", 12, "pass", "No Content Credentials; no edit traces"),
+        ("GIMP 2.10", None, "warn", "Edited in GIMP 2.10"),
+        (
+            "",
+            13,
+            "warn",
+            "The embedded EXIF thumbnail no longer matches the picture (13 of 64 hash bits "
+            "differ, limit 12)",
+        ),
+        (
+            "Snapseed 2.0",
+            30,
+            "warn",
+            "Edited in Snapseed 2.0; the embedded EXIF thumbnail no longer matches the picture "
+            "(30 of 64 hash bits differ, limit 12)",
+        ),
+    ],
+)
+def test_without_credentials_edit_traces_decide(software, distance, result, detail):
+    check = check_provenance(
+        None, software=software, thumbnail_distance=distance, thresholds=THRESHOLDS
+    )
+
+    assert check == CheckResult("provenance", result, detail)

@@ -14,6 +14,7 @@ from photos.services import photo_run_qc
 from propflow import sms
 from tests.cast import ROLES, authenticated_client
 from tests.photos.conftest import phone_jpeg, uploaded
+from tests.support.images import c2pa_corpus_bytes, c2pa_corpus_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -168,9 +169,28 @@ def test_the_photo_is_described_as_the_contract_says(cast, photo):
         ("resolution", "pass"),
         ("duplicate", "pass"),
         ("sharpness", "pass"),
+        ("provenance", "pass"),
     ]
+    assert body["content_credentials"] is None
     assert body["file_url"] == f"http://testserver/api/v1/photos/{photo.pk}/file"
     assert body["preview_url"] == f"http://testserver/api/v1/photos/{photo.pk}/preview"
+
+
+def test_a_photo_with_content_credentials_shows_them(cast, inspecting, c2pa_trusted):
+    photo = uploaded(inspecting, c2pa_corpus_bytes(c2pa_corpus_entry("ocsp.jpg")))
+    photo_run_qc(photo_id=photo.pk)
+
+    body = cast.client("owner").get(f"/api/v1/photos/{photo.pk}/").json()
+
+    assert body["content_credentials"] == {
+        "validation": "valid",
+        "signer": "Adobe Inc.",
+        "generator": "Adobe Photoshop 26.9.0",
+        "signed_at": "2025-08-13T16:30:55+00:00",
+        "actions": ["c2pa.opened", "c2pa.cropped", "c2pa.edited"],
+        "ai_generated": True,
+        "failures": ["signingCredential.untrusted"],
+    }
 
 
 def test_on_s3_the_urls_are_signed_and_expire(cast, photo, settings):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -29,7 +30,7 @@ from tests.photos.conftest import (
     stored_files,
     uploaded,
 )
-from tests.support.images import make_jpeg
+from tests.support.images import c2pa_corpus_bytes, c2pa_corpus_entry, c2pa_signed, make_jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -320,6 +321,13 @@ def test_qc_thresholds_come_from_settings(inspecting, settings):
     assert (results(photo)["resolution"], results(photo)["gps_distance"]) == ("fail", "fail")
 
 
+def test_the_thumbnail_threshold_comes_from_settings(inspecting, settings):
+    settings.PHOTO_QC_THUMBNAIL_MISMATCH_DISTANCE = 40
+    photo = _checked(inspecting, "no_c2pa_thumbnail_mismatch_sony.jpg")  # 34 bits apart
+
+    assert results(photo)["provenance"] == "pass"
+
+
 def test_a_property_without_a_position_has_no_distance(inspecting):
     position = (inspecting.latitude, inspecting.longitude)
     data = phone_jpeg(inspecting)
@@ -333,6 +341,160 @@ def test_a_property_without_a_position_has_no_distance(inspecting):
     assert (photo.distance_km, results(photo)["gps_distance"]) == (None, "warn")
     assert (photo.gps_lat, photo.gps_lon) == pytest.approx(
         (position[0] + 0.1 / 111.195, position[1]), abs=1e-6
+    )
+
+
+# --- Provenance ---------------------------------------------------------------------------------
+
+
+def _checked(property, file: str) -> Photo:
+    photo = uploaded(property, c2pa_corpus_bytes(c2pa_corpus_entry(file)))
+    photo_run_qc(photo_id=photo.pk)
+    photo.refresh_from_db()
+    return photo
+
+
+def test_qc_verifies_the_content_credentials_of_a_signed_photo(inspecting, c2pa_trusted):
+    photo = _checked(inspecting, "capture_samsung_sm_g930f.jpg")
+
+    assert photo.content_credentials == {
+        "validation": "trusted",
+        "signer": "C2PA Test Signing Cert",
+        "generator": "PropFlow Test Camera 1.0",
+        "signed_at": None,
+        "actions": ["c2pa.created"],
+        "ai_generated": False,
+        "failures": [],
+    }
+    assert photo.qc_checks[-1] == {
+        "name": "provenance",
+        "result": "pass",
+        "detail": "Signed at capture by C2PA Test Signing Cert (PropFlow Test Camera 1.0)",
+    }
+
+
+def test_a_phone_photo_signed_at_capture_passes_every_check(inspecting, c2pa_trusted):
+    photo = uploaded(inspecting, c2pa_signed(phone_jpeg(inspecting)))
+
+    photo_run_qc(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert (photo.qc_status, results(photo)) == (QcStatus.PASS, ALL_PASS)
+    assert photo.content_credentials is not None
+    assert photo.content_credentials["validation"] == "trusted"
+
+
+@pytest.mark.parametrize(
+    ("file", "validation", "failures"),
+    [
+        ("capture_canon_600d_gps_rewritten.jpg", "invalid", ["assertion.dataHash.mismatch"]),
+        ("capture_apple_iphoneXR_tampered.heic", "invalid", ["assertion.bmffHash.mismatch"]),
+        ("no_alg.jpg", "invalid", ["Other: unknown algorithm"]),
+        ("ai_generated_canon_eos6d.jpg", "trusted", []),
+    ],
+)
+def test_credentials_that_do_not_hold_fail_the_photo_without_an_error(
+    inspecting, c2pa_trusted, file, validation, failures
+):
+    photo = _checked(inspecting, file)
+
+    assert photo.content_credentials is not None
+    assert (
+        photo.qc_status,
+        photo.qc_error,
+        results(photo)["provenance"],
+        photo.content_credentials["validation"],
+        photo.content_credentials["failures"],
+    ) == (QcStatus.FAIL, "", "fail", validation, failures)
+
+
+def test_without_trust_anchors_no_signer_is_trusted(inspecting, settings):
+    settings.C2PA_TRUST_ANCHORS = ""
+    settings.C2PA_TRUST_CONFIG = ""
+
+    photo = _checked(inspecting, "capture_samsung_sm_g930f.jpg")
+
+    assert photo.content_credentials is not None
+    assert (photo.content_credentials["validation"], results(photo)["provenance"]) == (
+        "valid",
+        "warn",
+    )
+
+
+def test_trust_anchors_that_c2pa_refuses_stop_qc_rather_than_judge_photos(
+    inspecting, settings, tmp_path
+):
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_text("not a certificate")
+    settings.C2PA_TRUST_ANCHORS = str(anchors)
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
+
+    with pytest.raises(ImproperlyConfigured, match="C2PA_TRUST_ANCHORS"):
+        photo_run_qc(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert (photo.qc_checks, photo.content_credentials) == ([], None)
+
+
+def test_a_photo_without_credentials_has_none(inspecting):
+    photo = uploaded(inspecting, phone_jpeg(inspecting))
+
+    photo_run_qc(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert (photo.content_credentials, photo.qc_checks[-1]) == (
+        None,
+        {
+            "name": "provenance",
+            "result": "pass",
+            "detail": "No Content Credentials; no edit traces",
+        },
+    )
+
+
+def test_an_editor_in_exif_software_warns(inspecting, c2pa_trusted):
+    photo = _checked(inspecting, "no_c2pa_software_photoshop_nokia.jpg")
+
+    assert (photo.content_credentials, photo.qc_checks[-1]["result"]) == (None, "warn")
+
+
+def test_the_credentials_are_read_from_the_one_copy_of_the_original(
+    inspecting, c2pa_trusted, monkeypatch
+):
+    photo = uploaded(inspecting, c2pa_corpus_bytes(c2pa_corpus_entry("edited_nikon_d800e.jpg")))
+    opened = []
+    original_open = default_storage.open
+
+    def counted_open(name, *args):
+        opened.append(name)
+        return original_open(name, *args)
+
+    monkeypatch.setattr(default_storage, "open", counted_open)
+
+    photo_run_qc(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert (opened, results(photo)["provenance"]) == ([photo.file.name], "warn")
+
+
+def test_the_qc_event_carries_the_provenance_check(
+    inspecting, c2pa_trusted, django_capture_on_commit_callbacks, staff_events
+):
+    photo = uploaded(inspecting, c2pa_corpus_bytes(c2pa_corpus_entry("XCA.jpg")))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_run_qc(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    (event,) = staff_events.events()
+    assert (event["type"], event["checks"], event["checks"][-1]) == (
+        "photo.qc_completed",
+        photo.qc_checks,
+        {
+            "name": "provenance",
+            "result": "fail",
+            "detail": "The file was changed after it was signed (assertion.dataHash.mismatch)",
+        },
     )
 
 

@@ -45,6 +45,7 @@ PHOTO_FIELDS = [
     "review_reason",
     "preview_url",
     "file_url",
+    "content_credentials",
     "created_at",
     "processed_at",
 ]
@@ -90,6 +91,7 @@ def test_it_stores_the_owners_photo_unchanged_and_queues_its_qc(
         "review_reason": "",
         "preview_url": None,
         "file_url": f"http://testserver/api/v1/photos/{photo.pk}/file",
+        "content_credentials": None,
         "processed_at": None,
     }
     original = f"photos/{draft.pk}/{photo.pk}/original"

@@ -4,6 +4,7 @@ workflow buttons and the bulk assignment, and who may use any of it."""
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -306,6 +307,85 @@ def test_the_page_shows_photos_with_previews_checks_and_links_and_the_history(
     assert [form.original for form in history] == list(StatusChange.objects.all())
     assert (history.has_add_permission, history.has_change_permission) == (False, False)
     assert history.has_delete_permission is False
+
+
+def _credentials(validation: str, *actions: str, ai_generated: bool = False) -> dict[str, Any]:
+    return {
+        "validation": validation,
+        "signer": "Google LLC",
+        "generator": "Pixel Camera 1.0",
+        "signed_at": None,
+        "actions": list(actions or ["c2pa.created"]),
+        "ai_generated": ai_generated,
+        "failures": ["assertion.dataHash.mismatch"] if validation == "invalid" else [],
+    }
+
+
+# Each badge, with the credentials and the provenance check's result that make it.
+PROVENANCE_BADGES = {
+    "trusted": (_credentials("trusted"), "pass"),
+    "valid": (_credentials("valid"), "warn"),
+    "invalid": (_credentials("invalid"), "fail"),
+    "ai": (_credentials("trusted", ai_generated=True), "fail"),
+    "remote": (_credentials("remote"), "warn"),
+    "edited": (_credentials("trusted", "c2pa.created", "c2pa.edited"), "warn"),
+    "none": (None, "pass"),
+}
+
+
+def test_each_photo_card_shows_its_provenance_badge(cast: Cast) -> None:
+    property = property_in(Status.IN_REVIEW, cast=cast)
+    for badge, (credentials, result) in PROVENANCE_BADGES.items():
+        PhotoFactory.create(
+            property=property,
+            uploaded_by=cast.assigned_agent,
+            qc_status=QcStatus.PASS,
+            qc_checks=[{"name": "provenance", "result": result, "detail": badge}],
+            content_credentials=credentials,
+        )
+    PhotoFactory.create(  # without credentials but with an edit trace
+        property=property,
+        uploaded_by=cast.assigned_agent,
+        qc_status=QcStatus.WARN,
+        qc_checks=[{"name": "provenance", "result": "warn", "detail": "Edited in GIMP 2.10"}],
+    )
+    PhotoFactory.create(property=property, uploaded_by=cast.assigned_agent)  # not checked yet
+
+    html = _signed_in(cast.reviewer).get(_change_url(property)).content.decode()
+
+    badges = re.findall(r'<span class="provenance-badge provenance-(\w+)">([^<]+)</span>', html)
+    assert badges == [
+        ("trusted", "Trusted credentials"),
+        ("valid", "Credentials, signer not trusted"),
+        ("invalid", "Invalid credentials"),
+        ("ai", "AI-generated"),
+        ("remote", "Remote credentials, not verified"),
+        ("edited", "Edited"),
+        ("none", "No credentials"),
+        ("edited", "Edited"),
+    ]
+    assert html.count("<dt>Signer</dt><dd>Google LLC</dd>") == 6
+    assert html.count("<dt>Failures</dt><dd>assertion.dataHash.mismatch</dd>") == 1
+
+
+def test_the_queue_filters_properties_with_invalid_or_ai_credentials(cast: Cast) -> None:
+    flagged = {}
+    for badge in ("invalid", "ai", "trusted", "edited"):
+        property = property_in(Status.IN_REVIEW, cast=cast)
+        PhotoFactory.create(property=property, content_credentials=PROVENANCE_BADGES[badge][0])
+        flagged[badge] = property
+    without_photos = property_in(Status.IN_REVIEW, cast=cast)
+    client = _signed_in(cast.reviewer)
+
+    everything = _queue(client.get(CHANGELIST))
+    only_flagged = _queue(client.get(CHANGELIST, {"credentials": "flagged"}))
+
+    assert len(everything) == 5
+    assert without_photos in everything
+    assert {property.pk for property in only_flagged} == {
+        flagged["invalid"].pk,
+        flagged["ai"].pk,
+    }
 
 
 def test_the_form_keeps_the_workflow_s_fields_read_only(cast: Cast) -> None:

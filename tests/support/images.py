@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import struct
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -119,6 +120,49 @@ def make_jpeg(
     return buffer.getvalue()
 
 
+def with_exif_thumbnail(
+    picture: Image.Image,
+    thumbnail: Image.Image,
+    *,
+    software: str = "",
+    orientation: int | None = None,
+) -> bytes:
+    """A JPEG of `picture` whose EXIF holds `thumbnail` in IFD1, as cameras write it (Pillow
+    writes no IFD1), with an optional Software and Orientation in IFD0."""
+    thumbnail_buffer = io.BytesIO()
+    thumbnail.convert("RGB").save(thumbnail_buffer, "JPEG", quality=90)
+    thumbnail_jpeg = thumbnail_buffer.getvalue()
+    software_bytes = software.encode() + b"\x00" if software else b""
+    software_bytes += b"\x00" * (len(software_bytes) % 2)
+    ifd0_count = (orientation is not None) + bool(software)
+    software_at = 8 + 2 + 12 * ifd0_count + 4
+    ifd1_at = software_at + len(software_bytes)
+    thumbnail_at = ifd1_at + 2 + 12 * 2 + 4
+
+    def entry(tag: int, kind: int, count: int, value: bytes) -> bytes:
+        return struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\x00")
+
+    ifd0 = [struct.pack("<H", ifd0_count)]
+    if orientation is not None:
+        ifd0.append(entry(0x0112, 3, 1, struct.pack("<H", orientation)))
+    if software:
+        ifd0.append(entry(0x0131, 2, len(software) + 1, struct.pack("<I", software_at)))
+    ifd0.append(struct.pack("<I", ifd1_at))
+    ifd1 = [
+        struct.pack("<H", 2),
+        entry(0x0201, 4, 1, struct.pack("<I", thumbnail_at)),
+        entry(0x0202, 4, 1, struct.pack("<I", len(thumbnail_jpeg))),
+        struct.pack("<I", 0),
+    ]
+    tiff = b"II*\x00" + struct.pack("<I", 8) + b"".join(ifd0) + software_bytes
+    tiff += b"".join(ifd1) + thumbnail_jpeg
+    app1 = b"Exif\x00\x00" + tiff
+    buffer = io.BytesIO()
+    picture.convert("RGB").save(buffer, "JPEG", quality=85)
+    jpeg = buffer.getvalue()
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
 def _dms(degrees: float) -> tuple[float, float, float]:
     value = abs(degrees)
     whole = int(value)
@@ -128,6 +172,8 @@ def _dms(degrees: float) -> tuple[float, float, float]:
 
 
 CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "photos"
+# Images with and without Content Credentials, the test trust anchors and signing material.
+C2PA_CORPUS_DIR = CORPUS_DIR.parent / "c2pa"
 
 
 def corpus_params() -> list[Any]:
@@ -135,9 +181,18 @@ def corpus_params() -> list[Any]:
 
     Without the corpus (a checkout outside CI), a single param skipped with the reason.
     """
-    ground_truth = CORPUS_DIR / "ground_truth.json"
+    return _ground_truth_params(CORPUS_DIR, "the real-photo corpus")
+
+
+def c2pa_corpus_params() -> list[Any]:
+    """The same for the shared C2PA corpus."""
+    return _ground_truth_params(C2PA_CORPUS_DIR, "the C2PA corpus")
+
+
+def _ground_truth_params(folder: Path, name: str) -> list[Any]:
+    ground_truth = folder / "ground_truth.json"
     if not ground_truth.is_file():
-        reason = f"the real-photo corpus is not at {CORPUS_DIR}"
+        reason = f"{name} is not at {folder}"
         return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-corpus")]
     entries = json.loads(ground_truth.read_text())
     return [pytest.param(entry, id=entry["file"]) for entry in entries]
@@ -146,3 +201,49 @@ def corpus_params() -> list[Any]:
 def corpus_bytes(entry: Mapping[str, Any]) -> bytes:
     """The bytes of a corpus file."""
     return (CORPUS_DIR / "files" / str(entry["file"])).read_bytes()
+
+
+def c2pa_corpus_bytes(entry: Mapping[str, Any]) -> bytes:
+    """The bytes of a C2PA corpus file."""
+    return (C2PA_CORPUS_DIR / str(entry["file"])).read_bytes()
+
+
+def c2pa_signed(
+    image: bytes, *, content_type: str = "image/jpeg", generator: str = "PropFlow Test Camera"
+) -> bytes:
+    """The image with Content Credentials of a camera capture, signed by the C2PA corpus' test
+    signer (which its test trust anchors trust)."""
+    import c2pa
+
+    signing = C2PA_CORPUS_DIR / "signing"
+    signer = c2pa.Signer.from_info(
+        c2pa.C2paSignerInfo(
+            b"es256",
+            (signing / "es256_certs.pem").read_bytes(),
+            (signing / "es256_private.key").read_bytes(),
+            None,
+        )
+    )
+    capture = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
+    manifest = {
+        "claim_generator_info": [{"name": generator, "version": "1.0"}],
+        "assertions": [
+            {
+                "label": "c2pa.actions",
+                "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": capture}]},
+            }
+        ],
+    }
+    signed = io.BytesIO()
+    with signer, c2pa.Builder(manifest) as builder:
+        builder.sign(signer, content_type, io.BytesIO(image), signed)
+    return signed.getvalue()
+
+
+def c2pa_corpus_entry(file: str) -> dict[str, Any]:
+    """One C2PA corpus file's ground truth; skips the test where the corpus is absent."""
+    ground_truth = C2PA_CORPUS_DIR / "ground_truth.json"
+    if not ground_truth.is_file():
+        pytest.skip(f"the C2PA corpus is not at {C2PA_CORPUS_DIR}")
+    entries: list[dict[str, Any]] = json.loads(ground_truth.read_text())
+    return next(entry for entry in entries if entry["file"] == file)

@@ -170,7 +170,7 @@ STORIES = (
     Story((SUBMIT, ASSIGN, ACCEPT)),
 )
 
-# The six checks of a photo that passed; a warning or a failure changes one of them.
+# The seven checks of a photo that passed; a warning or a failure changes one of them.
 PASSED_CHECKS = {
     "gps_present": ("pass", "Position recorded."),
     "gps_distance": ("pass", "0.04 km from the property."),
@@ -178,6 +178,7 @@ PASSED_CHECKS = {
     "resolution": ("pass", "1280 x 960."),
     "duplicate": ("pass", "Unique."),
     "sharpness": ("pass", "Sharp."),
+    "provenance": ("pass", "No Content Credentials; no edit traces"),
 }
 CHECK_CHANGED = {
     WARN: ("gps_distance", "warn", "0.62 km from the property, within the reported accuracy."),
