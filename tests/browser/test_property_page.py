@@ -3,6 +3,7 @@ access-checked URL, the map without tiles, the workflow buttons and the live bar
 
 from typing import Any
 
+from photos.qc import CHECK_NAMES
 from tests.browser.conftest import INSPECTING_ADDRESS, photo_at, screenshot
 from tests.support.live_clients import ApiUser
 
@@ -32,7 +33,7 @@ def test_it_shows_the_photos_their_checks_and_a_map_without_tiles(reviewer_page:
     assert page.locator("li.photo-card img[loading=lazy]").count() == 4
     warned = page.locator("li.photo-card.qc-warn .qc-check.qc-warn")
     assert warned.inner_text().startswith("gps_distance warn: 0.62 km from the property")
-    assert page.locator("li.photo-card .qc-check").count() == 4 * 6
+    assert page.locator("li.photo-card .qc-check").count() == 4 * len(CHECK_NAMES)
     # The map: the property, the 0.5 km circle and a dot per photo, while no tile loads.
     page.wait_for_selector("#property-map path.property-marker", state="attached")
     assert page.locator("#property-map path.property-marker").count() == 1
