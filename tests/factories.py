@@ -12,9 +12,10 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
         model = User
         django_get_or_create = ("phone",)
 
-    # Mobile numbers of a series that neither the demo data (+91 98000 00xxx) nor any test's own
-    # number uses: with get_or_create, a factory user must never be one of them.
-    phone = factory.Sequence(lambda n: f"+9170{n:08d}")
+    # Mobile numbers of a series that no fixed number of the demo data (+91 98000 …), the
+    # benchmarks (+91 70000 …) or the tests (+91 98…) is in: with get_or_create, a factory user
+    # must never be one of them.
+    phone = factory.Sequence(lambda n: f"+9179{n:08d}")
     name = factory.Faker("name", locale="en_IN")
     role = Role.CLIENT
     password = factory.django.Password(None)
