@@ -349,7 +349,8 @@ class Sweep:
             # Whatever it is, it is the failure to report, with the others.
             except Exception as streaming_error:  # noqa: BLE001
                 failure = f"{type(streaming_error).__name__} while streaming: {streaming_error}"
-            response.close()
+            # No response.close() here: the test client's wrapper closed it once the content was
+            # read; closing again sends request_finished, which closes PostgreSQL's connection.
         if failure or response.status_code >= 500:
             self.failures.append(
                 f"{method} {_shown(path)} {_shown(sent)} → {response.status_code} {failure}"

@@ -30,6 +30,8 @@ def planner_row_estimate(queryset: QuerySet[Any]) -> int | None:
     planned, not run); None on other databases."""
     if connections[queryset.db].vendor != "postgresql":
         return None
+    if queryset.query.is_empty():  # .none(): nothing to plan, and EXPLAIN answers nothing
+        return 0
     plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
     return int(plan[0]["Plan"]["Plan Rows"])
 
