@@ -299,7 +299,9 @@ if PHOTO_CONTENT_BACKEND == "google_vision" and not GOOGLE_VISION_API_KEY:
 GOOGLE_VISION_API_URL = env.str("GOOGLE_VISION_API_URL", default="https://vision.googleapis.com/v1")
 # The whole call, retries included: it runs inside the QC task, within its time limit.
 PHOTO_CONTENT_TIMEOUT_SECONDS = env.float("PHOTO_CONTENT_TIMEOUT_SECONDS", default=15.0)
-if not 0 < PHOTO_CONTENT_TIMEOUT_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT / 2:
+# Checked only with a backend: without one, no call is made and the timeout bounds nothing.
+CONTENT_TIMEOUT_FITS = 0 < PHOTO_CONTENT_TIMEOUT_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT / 2
+if PHOTO_CONTENT_BACKEND and not CONTENT_TIMEOUT_FITS:
     raise ImproperlyConfigured(
         "PHOTO_CONTENT_TIMEOUT_SECONDS must be positive and below half CELERY_TASK_SOFT_TIME_LIMIT."
     )

@@ -139,7 +139,7 @@ def test_check_deploy_is_clean_with_the_production_environment(tmp_path):
             "PHOTO_CONTENT_BACKEND must be empty, google_vision or locmem.",
         ),
         (
-            {"PHOTO_CONTENT_TIMEOUT_SECONDS": "60"},
+            {"PHOTO_CONTENT_BACKEND": "locmem", "PHOTO_CONTENT_TIMEOUT_SECONDS": "60"},
             "PHOTO_CONTENT_TIMEOUT_SECONDS must be positive and below half "
             "CELERY_TASK_SOFT_TIME_LIMIT.",
         ),
