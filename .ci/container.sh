@@ -170,9 +170,11 @@ timed "dockerd" start_dockerd
 BASE=$(awk 'toupper($1) == "FROM" { print $2 }' Dockerfile | sort -u)
 [ "$(echo "$BASE" | wc -l)" = 1 ] || { echo "FATAL: the Dockerfile's stages name several bases: $BASE" >&2; exit 1; }
 timed "base image" make_base_image "$BASE"
-build_image() {
-  "$DOCKER" build --network host --tag "$IMAGE" . > "$WORK/build.log" 2>&1 \
+build_image() {  # the build stage tagged too, so that pruning the last run's image keeps its cache
+  { "$DOCKER" build --network host --target build --tag "$IMAGE-build" . \
+    && "$DOCKER" build --network host --tag "$IMAGE" .; } > "$WORK/build.log" 2>&1 \
     || { tail -30 "$WORK/build.log" >&2; echo "FATAL: docker build failed" >&2; exit 1; }
+  "$DOCKER" image prune --force > /dev/null
 }
 timed "docker build" build_image
 echo "image $IMAGE: $(megabytes "$IMAGE") (base $BASE: $(megabytes "$BASE"))"
