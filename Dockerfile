@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Build stage: wheels for the pinned requirements.
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -9,7 +8,7 @@ RUN python -m venv /opt/venv && /opt/venv/bin/pip install -r requirements/base.t
 # Run stage: the virtualenv and the code, as an unprivileged user.
 FROM python:3.11-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=propflow.settings DATA_DIR=/app/data PORT=8000
+    DJANGO_SETTINGS_MODULE=propflow.settings DATA_DIR=/app/data HOST=0.0.0.0 PORT=8000
 RUN useradd --system --create-home --uid 10001 propflow
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
@@ -21,4 +20,4 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
     && mkdir -p /app/data && chown propflow:propflow /app/data
 USER propflow
 EXPOSE 8000
-CMD ["sh", "-c", "exec uvicorn propflow.asgi:application --host 0.0.0.0 --port ${PORT} --lifespan off --no-access-log --ws-max-size 65536 --proxy-headers"]
+CMD ["sh", "-c", "exec uvicorn propflow.asgi:application --host ${HOST} --port ${PORT} --lifespan off --no-access-log --ws-max-size 65536 --proxy-headers"]
