@@ -285,6 +285,10 @@ class AgentQc:
     failed: int
     unreadable: int
 
+    @property
+    def pending(self) -> int:
+        return self.photos - self.passed - self.warned - self.failed - self.unreadable
+
 
 def qc_verdicts_by_agent(*, since: datetime) -> list[AgentQc]:
     """The QC verdicts of the photos each agent uploaded since the moment, in one aggregate
