@@ -29,7 +29,7 @@ WEEKS = 12
 DAYS = 30
 # An entry's lifetime, as a bound on what no service reports (an agent's renamed name).
 CACHE_SECONDS = 300
-_GENERATION_KEY = "stats:generation"
+GENERATION_KEY = "stats:generation"
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def stats_current() -> Stats:
 def stats_invalidate() -> None:
     """Called by every service that changes a property, a photo or a review. Side effects:
     after commit, a new generation token in the cache (the figures are counted again)."""
-    transaction.on_commit(lambda: cache.set(_GENERATION_KEY, uuid.uuid4().hex, None), robust=True)
+    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, None), robust=True)
 
 
 def _key(generation: str, today: date) -> str:
@@ -90,9 +90,9 @@ def _key(generation: str, today: date) -> str:
 def _generation() -> str:
     token = uuid.uuid4().hex
     # add() keeps the token another process may have set meanwhile.
-    if cache.add(_GENERATION_KEY, token, None):
+    if cache.add(GENERATION_KEY, token, None):
         return token
-    return cache.get(_GENERATION_KEY) or token
+    return cache.get(GENERATION_KEY) or token
 
 
 def stats_count(*, today: date) -> Stats:
