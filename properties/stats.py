@@ -8,8 +8,9 @@ counter: a token evicted from the cache cannot bring an old entry back, and a co
 change is stored under the old token, where no one looks any more.
 """
 
+import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,18 @@ class Stats:
     computed_at: datetime
 
 
+# The figures' classes and fields: an entry a release with other fields cached is never read
+# (unpickled, it would lack them), during a deploy or after one.
+_FORMAT = hashlib.sha256(
+    repr(
+        [
+            (kind.__name__, [field.name for field in fields(kind)])
+            for kind in (Stats, Turnaround, WeekTurnaround, DayCount, AgentQc)
+        ]
+    ).encode()
+).hexdigest()[:12]
+
+
 def stats_current() -> Stats:
     """The figures as of the last change: from the cache, or counted and cached."""
     today = timezone.localdate(timezone=ZoneInfo(settings.PROPERTY_TIME_ZONE))
@@ -84,7 +97,7 @@ def stats_invalidate() -> None:
 
 
 def _key(generation: str, today: date) -> str:
-    return f"stats:{generation}:{today.isoformat()}"
+    return f"stats:{_FORMAT}:{generation}:{today.isoformat()}"
 
 
 def _generation() -> str:
