@@ -15,24 +15,9 @@ the median of the timed requests in ms.
 """
 
 # Django is set up, on the database above, before the models are imported.
-# ruff: noqa: E402
+# ruff: noqa: I001
 
-import os
-import shutil
-import tempfile
-
-import django
-from django.conf import settings
-
-# Run as a script (the tests import this module with Django already set up on their database).
-THROWAWAY_DATA_DIR: str | None = None
-if not settings.configured:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propflow.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not os.environ.get("DATABASE_URL"):
-        THROWAWAY_DATA_DIR = tempfile.mkdtemp(prefix="propflow-property-list-")
-        os.environ["DATA_DIR"] = THROWAWAY_DATA_DIR
-    django.setup()
+from benchmarks.database import on_a_database
 
 import argparse
 import statistics
@@ -45,7 +30,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
-from django.core.management import call_command
+from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -97,16 +82,11 @@ class Measurement:
 def main(argv: Sequence[str] | None = None) -> None:
     """Bulk-creates the rows, measures, prints the table; the rows are rolled back at the end,
     and a throwaway database is deleted."""
-    try:
-        arguments = _arguments(argv)
-        if THROWAWAY_DATA_DIR:
-            call_command("migrate", verbosity=0)
+    arguments = _arguments(argv)
+    with on_a_database(force=arguments.force):
         _measure_in_a_rolled_back_transaction(
-            arguments.properties, arguments.photos_per_property, arguments.requests, arguments.force
+            arguments.properties, arguments.photos_per_property, arguments.requests
         )
-    finally:
-        if THROWAWAY_DATA_DIR:
-            shutil.rmtree(THROWAWAY_DATA_DIR)
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -126,16 +106,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _measure_in_a_rolled_back_transaction(
-    count: int, photos_per_property: int, requests: int, force: bool
+    count: int, photos_per_property: int, requests: int
 ) -> None:
     """Creates the rows inside one transaction and rolls it back when done: nothing is left
     behind, even when interrupted, and other connections never see the rows."""
-    existing = Property.objects.count()
-    if existing and not force:
-        raise SystemExit(
-            f"The database has {existing} properties; the timings would include them. "
-            "Use an empty database, or --force."
-        )
     with transaction.atomic():
         started = time.perf_counter()
         reviewer = _create_rows(count, photos_per_property)

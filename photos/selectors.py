@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -12,10 +13,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import Role, User
 from photos.models import Photo, QcStatus, ReviewStatus
 from photos.provenance import TrustSettings, TrustSettingsError, verification_context
 from photos.qc import ALL_CHECK_NAMES, ContentLabel, Thresholds, describe_labels
@@ -269,6 +271,65 @@ def qc_summaries(property_ids: Iterable[UUID]) -> dict[UUID, dict[str, int]]:
     for property_id, qc_status, count in rows:
         summaries[property_id][_SUMMARY_KEY[QcStatus(qc_status)]] += count
     return summaries
+
+
+@dataclass(frozen=True)
+class AgentQc:
+    """One agent's photos since a moment, by QC verdict (the rest are pending or running)."""
+
+    agent: UUID
+    name: str
+    photos: int
+    passed: int
+    warned: int
+    failed: int
+    unreadable: int
+
+    @property
+    def pending(self) -> int:
+        return self.photos - self.passed - self.warned - self.failed - self.unreadable
+
+
+def qc_verdicts_by_agent(*, since: datetime) -> list[AgentQc]:
+    """The QC verdicts of the photos each agent uploaded since the moment, in one aggregate
+    query; the agent with the most photos first."""
+    rows = (
+        Photo.objects.filter(created_at__gte=since, uploaded_by__role=Role.AGENT)
+        .values("uploaded_by", "uploaded_by__name")
+        .annotate(
+            photos=Count("pk"),
+            passed=Count("pk", filter=Q(qc_status=QcStatus.PASS)),
+            warned=Count("pk", filter=Q(qc_status=QcStatus.WARN)),
+            failed=Count("pk", filter=Q(qc_status=QcStatus.FAIL)),
+            unreadable=Count("pk", filter=Q(qc_status=QcStatus.ERROR)),
+        )
+        .order_by("-photos", "uploaded_by__name", "uploaded_by")
+    )
+    return [
+        AgentQc(
+            agent=row["uploaded_by"],
+            name=row["uploaded_by__name"],
+            photos=row["photos"],
+            passed=row["passed"],
+            warned=row["warned"],
+            failed=row["failed"],
+            unreadable=row["unreadable"],
+        )
+        for row in rows
+    ]
+
+
+def photos_per_day(*, since: datetime, time_zone: tzinfo) -> dict[date, int]:
+    """How many photos were uploaded on each day (in the time zone) since the moment, in one
+    aggregate query; days without photos are left out."""
+    rows = (
+        Photo.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=time_zone))
+        .values_list("day")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)
 
 
 def photo_categories_missing(property_id: UUID) -> list[str]:

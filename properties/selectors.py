@@ -58,11 +58,17 @@ def property_history(*, property: Property) -> QuerySet[StatusChange]:
     return StatusChange.objects.filter(property=property).select_related("actor")
 
 
+def overdue_condition() -> Q:
+    """A property still open and past its due date (one with no due date is not overdue)."""
+    return Q(due_date__isnull=False, due_date__lt=timezone.localdate(), status__in=OPEN_STATUSES)
+
+
 def properties_with_overdue_flag(properties: QuerySet[Property]) -> QuerySet[Property]:
     """The properties, each with ``is_overdue``: still open and past its due date."""
     # With no due date the flag is false, not NULL: "not overdue" must find those too.
-    overdue = Q(due_date__isnull=False, due_date__lt=timezone.localdate(), status__in=OPEN_STATUSES)
-    return properties.annotate(is_overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+    return properties.annotate(
+        is_overdue=ExpressionWrapper(overdue_condition(), output_field=BooleanField())
+    )
 
 
 # The distinct cities, ascending, by a loose index scan: each step asks property_city_idx for the

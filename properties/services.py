@@ -16,6 +16,7 @@ from photos.selectors import photo_categories_missing
 from properties.events import property_audience, status_changed_payload
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
+from properties.stats import stats_invalidate
 from properties.tasks import notify_agent
 from properties.workflow import ACTION_OF_CHANGE, TRANSITIONS, Action, Actor
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
@@ -39,6 +40,7 @@ def property_create(*, owner: User, fields: dict[str, Any]) -> Property:
     property = Property(owner=owner, **_editable(fields))
     property.full_clean()
     property.save()
+    stats_invalidate()
     logger.info("property created", extra={"property_id": str(property.pk)})
     return property
 
@@ -51,6 +53,7 @@ def property_update(*, actor: User, property_id: UUID | str, fields: dict[str, A
         setattr(property, name, value)
     property.full_clean()
     property.save()
+    stats_invalidate()
     return property
 
 
@@ -66,6 +69,7 @@ def property_delete(*, actor: User, property_id: UUID | str) -> None:
         if name
     ]
     property.delete()
+    stats_invalidate()
     transaction.on_commit(lambda: _delete_files(names))
 
 
@@ -193,6 +197,7 @@ def property_transition(
         actor_role=actor.role,
         reason=reason,
     )
+    stats_invalidate()
     broadcast_on_commit(property_audience(property), status_changed_payload(change))
     if action in AGENT_TEXTED_ON:
         # celery-types predates delay_on_commit (Celery 5.4).

@@ -1,4 +1,5 @@
-"""The admin site: Django's, refusing the malformed requests Django's admin answers with a 500.
+"""The admin site: Django's, branded PropFlow, with the apps' own pages (register_page) linked
+from its index, refusing the malformed requests Django's admin answers with a 500.
 
 Django's admin hands some of a request's values on unchecked, so a hand-edited URL or form
 fails deep inside it, in every ModelAdmin alike (SPEC, Errors: no request gets a 500). Here
@@ -16,6 +17,7 @@ shortcut catches the ValueError of an integer key, not the ValidationError of a 
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -25,7 +27,7 @@ from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import Http404, HttpRequest, HttpResponseBase
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, reverse
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -34,7 +36,52 @@ class PropFlowAdminConfig(AdminConfig):
     default_site = "propflow.admin_site.PropFlowAdminSite"
 
 
+@dataclass(frozen=True)
+class AdminPage:
+    """A page of the site's own (not a model's), listed on the index above the models."""
+
+    route: str
+    view: Callable[..., HttpResponseBase]
+    name: str
+    title: str
+    description: str
+
+
 class PropFlowAdminSite(admin.AdminSite):
+    site_header = "PropFlow"
+    site_title = "PropFlow"
+    index_title = "Back office"
+    index_template = "propflow/admin_index.html"
+
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
+        self._pages: list[AdminPage] = []
+
+    def register_page(
+        self,
+        route: str,
+        view: Callable[..., HttpResponseBase],
+        *,
+        name: str,
+        title: str,
+        description: str,
+    ) -> None:
+        """Serves the view at the route (staff only, with the checks below), named
+        ``admin:<name>``, and links it from the index: the apps add their pages this way, as
+        they register their models, so that this module imports none of them."""
+        self._pages.append(AdminPage(route, view, name, title, description))
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        pages = [
+            {
+                "title": page.title,
+                "description": page.description,
+                "url": reverse(f"{self.name}:{page.name}", current_app=self.name),
+            }
+            for page in self._pages
+        ]
+        return super().index(request, {"pages": pages, **(extra_context or {})})
+
     def admin_view(self, view: View, cacheable: bool = False) -> View:
         # A ModelAdmin's own views (its list, its pages) are its bound methods.
         model_admin = getattr(view, "__self__", None)
@@ -60,7 +107,10 @@ class PropFlowAdminSite(admin.AdminSite):
             self.admin_view(view_on_site),
             name="view_on_site",
         )
-        return [view_on_site_url, *super().get_urls()]
+        pages = [
+            path(page.route, self.admin_view(page.view), name=page.name) for page in self._pages
+        ]
+        return [view_on_site_url, *pages, *super().get_urls()]
 
 
 def view_on_site(request: HttpRequest, content_type_id: str, object_id: str) -> HttpResponseBase:

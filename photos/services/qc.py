@@ -22,6 +22,7 @@ from photos.selectors import provenance_trust, qc_thresholds
 from photos.storage import TransientStorageError, local_copy, store_preview
 from photos.tasks import run_qc
 from properties.models import Property
+from properties.stats import stats_invalidate
 from propflow.realtime.broadcast import broadcast_on_commit
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ def photo_qc_rerun(*, photo_id: UUID | str) -> Photo | None:
     reset = Photo.objects.filter(pk=photo_id, qc_status__in=finished).update(
         qc_status=QcStatus.PENDING, qc_started_at=None, updated_at=timezone.now()
     )
+    if reset:
+        stats_invalidate()
     return photo_run_qc(photo_id=photo_id) if reset else None
 
 
@@ -231,6 +234,7 @@ def _record(
         photo.save(
             update_fields=[*outcome.fields, "preview", "processed_at", "updated_at"],
         )
+        stats_invalidate()
         for audience, event in qc_completed_events(photo):
             broadcast_on_commit(audience, event)
     logger.info(

@@ -15,6 +15,7 @@ from photos.tasks import notify_reshoot
 from properties.events import property_audience
 from properties.models import Status
 from properties.selectors import property_get_for
+from properties.stats import stats_invalidate
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import broadcast_on_commit
 from propflow.sms import send_sms
@@ -81,6 +82,7 @@ def photo_review(
     photo.save(
         update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at", "updated_at"]
     )
+    stats_invalidate()
     broadcast_on_commit(property_audience(photo.property), reviewed_payload(photo))
     if decision == ReviewDecision.RESHOOT:
         # celery-types predates delay_on_commit (Celery 5.4).

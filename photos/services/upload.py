@@ -21,6 +21,7 @@ from photos.storage import TransientStorageError, storage_access
 from photos.tasks import run_qc
 from properties.models import Property, Status
 from properties.selectors import actors_for, property_get_for
+from properties.stats import stats_invalidate
 from properties.workflow import Actor
 from propflow.errors import (
     ConflictError,
@@ -132,6 +133,7 @@ def photo_upload(
                 return _replayed(twin, property=property, category=category)
             # Robust: once the row has committed, nothing may fail the upload (or, through the
             # handler below, delete its original); a photo left PENDING is the sweep's.
+            stats_invalidate()
             transaction.on_commit(partial(_queue_qc, photo_id=str(photo.pk)), robust=True)
     except BaseException:
         # Rolling the transaction back does not remove the file written inside it.

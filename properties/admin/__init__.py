@@ -4,12 +4,13 @@ history and its workflow buttons.
 Every status change made here goes through ``properties.services.property_transition``, the
 same service as the API's; a refusal is shown as the admin's error message with nothing changed.
 The pieces: queue.py (the queue's page), filters.py, inlines.py (a property's photos and
-history), forms.py and views.py (the workflow's pages), export.py (the CSV), and
-intermediate_page.py (a bulk action's page, the photo admin's too).
+history), forms.py and views.py (the workflow's pages), export.py (the CSV),
+intermediate_page.py (a bulk action's page, the photo admin's too), and dashboard.py with
+charts.py (the dashboard, /admin/dashboard/).
 """
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
@@ -19,8 +20,10 @@ from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from accounts.models import User
 from accounts.selectors import request_user
 from photos.selectors import photo_map_data
+from properties.admin.dashboard import dashboard_view
 from properties.admin.export import export_csv_view
 from properties.admin.filters import (
     AssignedAgentFilter,
@@ -35,6 +38,7 @@ from properties.admin.queue import EstimatedCountPaginator, ReviewQueue
 from properties.admin.views import assign_to_agent, workflow_buttons, workflow_view
 from properties.models import REVIEW_QUEUE_ORDERING, Property
 from properties.selectors import properties_visible_to, properties_with_overdue_flag
+from propflow.admin_site import PropFlowAdminSite
 
 if TYPE_CHECKING:
     from properties.admin.queue import QueueRow
@@ -42,6 +46,14 @@ if TYPE_CHECKING:
 # The paginator too: the property list's benchmark measures it.
 __all__ = ["EstimatedCountPaginator", "PropertyAdmin"]
 
+
+cast(PropFlowAdminSite, admin.site).register_page(
+    "dashboard/",
+    dashboard_view,
+    name="dashboard",
+    title="Dashboard",
+    description="Open work, overdue inspections, turnaround, QC by agent, photos per day.",
+)
 
 # The queue's QC badges: the summary's key and what it counts. Unreadable photos only show up
 # when there are some.
@@ -60,7 +72,7 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
     API and never deleted here (their history is the audit trail); the workflow's fields change
     only through the workflow buttons."""
 
-    list_display = ("address_and_city", "status", "owner", "assigned_agent", "due", "qc_counts")
+    list_display = ("address_and_city", "status", "owner_name", "agent_name", "due", "qc_counts")
     list_filter = (
         "status",
         QcVerdictFilter,
@@ -142,6 +154,16 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
     def address_and_city(self, property: Property) -> str:
         return str(property)
 
+    # The people by name, the phone below it: "Name (+91…)" on one line pushed the QC column out
+    # of a 1,366 px screen.
+    @admin.display(description="owner", ordering="owner__name")
+    def owner_name(self, property: Property) -> SafeString:
+        return _person(property.owner)
+
+    @admin.display(description="assigned agent", ordering="assigned_agent__name")
+    def agent_name(self, property: Property) -> SafeString | str:
+        return "—" if property.assigned_agent is None else _person(property.assigned_agent)
+
     @admin.display(description="due", ordering="due_date")
     def due(self, property: "QueueRow") -> str:
         if property.due_date is None:
@@ -150,7 +172,7 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
             return format_html('<strong class="overdue">{} · overdue</strong>', property.due_date)
         return str(property.due_date)
 
-    @admin.display(description="QC pass · warn · fail · pending")
+    @admin.display(description="QC")
     def qc_counts(self, property: "QueueRow") -> SafeString:
         """Coloured badges, one per result; a zero is greyed out. The title spells it out for
         screen readers and a hover."""
@@ -195,3 +217,7 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
         if obj is not None and self.has_change_permission(request, obj):
             context["workflow_buttons"] = workflow_buttons(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _person(user: User) -> SafeString:
+    return format_html('{}<span class="phone">{}</span>', user.name or "—", user.phone)

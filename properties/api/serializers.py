@@ -123,3 +123,42 @@ class ApproveInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 class EmptyInputSerializer(serializers.Serializer[dict[str, Any]]):
     pass
+
+
+class TurnaroundOutputSerializer(serializers.Serializer[Any]):
+    p50 = serializers.FloatField(allow_null=True, help_text="The median, in hours.")
+    p90 = serializers.FloatField(allow_null=True, help_text="The 90th percentile, in hours.")
+    n = serializers.IntegerField(help_text="How many valuations.")
+
+
+class StatsOutputSerializer(serializers.Serializer[Any]):
+    """The figures of properties.stats.Stats, in the spec's shape."""
+
+    properties_by_status = inline_serializer(
+        name="PropertiesByStatus",
+        fields={status: serializers.IntegerField() for status in Status.values},
+    )
+    overdue = serializers.IntegerField(help_text="Open properties past their due date.")
+    turnaround_hours = TurnaroundOutputSerializer(
+        help_text="First submission to valuation, for the valuations of the last 12 weeks."
+    )
+    qc_by_agent = inline_serializer(
+        name="AgentQcOutput",
+        fields={
+            "agent": serializers.UUIDField(),
+            "name": serializers.CharField(),
+            "photos": serializers.IntegerField(),
+            "pass": serializers.IntegerField(source="passed"),
+            "warn": serializers.IntegerField(source="warned"),
+            "fail": serializers.IntegerField(source="failed"),
+            "error": serializers.IntegerField(source="unreadable"),
+        },
+        many=True,
+        help_text="The QC verdicts of each agent's photos of the last 30 days.",
+    )
+    photos_per_day = inline_serializer(
+        name="PhotosOfADay",
+        fields={"date": serializers.DateField(), "n": serializers.IntegerField()},
+        many=True,
+        help_text="Photos uploaded on each of the last 30 days (India's days), oldest first.",
+    )

@@ -2,12 +2,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.api.permissions import IsStaff
 from accounts.selectors import request_user
 from photos.selectors import qc_summaries
 from properties import services
@@ -19,10 +22,12 @@ from properties.api.serializers import (
     PropertyInputSerializer,
     PropertyOutputSerializer,
     ReasonInputSerializer,
+    StatsOutputSerializer,
     StatusChangeOutputSerializer,
 )
 from properties.models import Property
 from properties.selectors import properties_visible_to, property_get_for, property_history
+from properties.stats import stats_current
 from properties.workflow import Action
 from propflow.openapi import error_responses
 from propflow.pagination import CursorPage
@@ -198,3 +203,19 @@ class PropertyViewSet(viewsets.GenericViewSet[Property]):
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         return self._transition(request, pk, Action.REJECT, **self._body(ReasonInputSerializer))
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="The back office's figures at a glance (staff)",
+        responses={200: StatsOutputSerializer, **error_responses(401, 403)},
+    )
+)
+class StatsView(APIView):
+    """Counted in four aggregate queries and cached until a property, a photo or a review
+    changes (properties.stats)."""
+
+    permission_classes = (IsAuthenticated, IsStaff)
+
+    def get(self, request: Request) -> Response:
+        return Response(StatsOutputSerializer(stats_current()).data)

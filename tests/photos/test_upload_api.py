@@ -97,7 +97,7 @@ def test_it_stores_the_owners_photo_unchanged_and_queues_its_qc(
     original = f"photos/{draft.pk}/{photo.pk}/original"
     assert stored_files(media_root) == [original]
     assert (media_root / original).read_bytes() == JPEG
-    assert len(callbacks) == 1  # the QC task, queued after commit
+    assert len(callbacks) == 2  # the QC task, queued after commit; the figures counted anew
 
 
 def test_it_takes_the_assigned_agents_photo_while_inspecting(cast, inspecting):
