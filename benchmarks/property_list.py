@@ -17,22 +17,11 @@ the median of the timed requests in ms.
 # Django is set up, on the database above, before the models are imported.
 # ruff: noqa: E402
 
-import os
 import shutil
-import tempfile
 
-import django
-from django.conf import settings
+from benchmarks.embedded import setup_django
 
-# Run as a script (the tests import this module with Django already set up on their database).
-THROWAWAY_DATA_DIR: str | None = None
-if not settings.configured:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propflow.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not os.environ.get("DATABASE_URL"):
-        THROWAWAY_DATA_DIR = tempfile.mkdtemp(prefix="propflow-property-list-")
-        os.environ["DATA_DIR"] = THROWAWAY_DATA_DIR
-    django.setup()
+THROWAWAY_DATA_DIR = setup_django("propflow-property-list-")
 
 import argparse
 import statistics
@@ -45,6 +34,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client

@@ -92,7 +92,7 @@ def property_report(*, user: User, property_id: UUID | str) -> ReportFile:
     property = property_report_get_for(user=user, property_id=property_id)
     with storage_or_unavailable("Report"):
         if property.status != Status.VALUED:
-            pdf = render_pdf(_document(property, report_id=uuid.uuid4(), draft=True))
+            pdf = render_pdf(report_document(property, report_id=uuid.uuid4(), draft=True))
             return ReportFile(pdf, f"report-{property.pk}-draft.pdf", draft=True)
         report = property_report_make(property_id=property.pk)
         assert report is not None  # the property is valued
@@ -125,7 +125,7 @@ def property_report_make(*, property_id: UUID | str) -> ValuationReport | None:
         return existing
     report = ValuationReport(property=property, created_at=timezone.now())
     pdf = render_pdf(
-        _document(property, report_id=report.id, draft=False, generated_at=report.created_at)
+        report_document(property, report_id=report.id, draft=False, generated_at=report.created_at)
     )
     with storage_access(f"writing the report of {property.pk}"):
         name = default_storage.save(report_path(report, "report.pdf"), ContentFile(pdf))
@@ -155,7 +155,7 @@ def _person(user: User | None) -> str:
     return f"{user.name} ({role})" if user.name else role
 
 
-def _document(
+def report_document(
     property: Property, *, report_id: UUID, draft: bool, generated_at: datetime | None = None
 ) -> ReportDocument:
     history = list(property_history(property=property))
