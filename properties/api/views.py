@@ -6,9 +6,11 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import filters, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.selectors import request_user
 from photos.selectors import qc_summaries
@@ -223,6 +225,8 @@ class PropertyViewSet(viewsets.GenericViewSet[Property]):
         filter_backends=[],
         pagination_class=None,
         content_negotiation_class=AnyAccept,
+        # The admin's property page links here: its session is accepted too.
+        authentication_classes=(JWTAuthentication, SessionAuthentication),
     )
     def report(self, request: Request, pk: str) -> HttpResponse:
         report = property_report(user=request_user(request), property_id=pk)

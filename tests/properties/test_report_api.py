@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from photos.models import Photo, QcStatus
@@ -298,3 +300,46 @@ def test_the_valuation_amount_is_grouped_in_lakhs_and_crores(cast):
     response = cast.client("owner").get(report_url(property))
 
     assert "Value ₹12,34,56,789.50" in pdf_text(response.content)
+
+
+# --- From the admin's property page ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "link"),
+    [
+        (Status.SUBMITTED, None),
+        (Status.IN_REVIEW, "Draft report (PDF)"),
+        (Status.VALUED, "Valuation report (PDF)"),
+        (Status.REJECTED, "Draft report (PDF)"),
+    ],
+)
+def test_the_admin_page_links_the_report_that_its_session_downloads(
+    status: Status, link: str | None, cast
+):
+    property = property_in(status, cast=cast)
+    browser = Client()
+    browser.force_login(cast.reviewer)
+
+    page = browser.get(f"/admin/properties/property/{property.pk}/change/")
+
+    url = reverse("property-report", args=[property.pk])
+    assert page.status_code == 200
+    if link is None:
+        assert 'class="report-link"' not in page.content.decode()
+        return
+    assert f'<a href="{url}" class="report-link">{link}</a>' in page.content.decode()
+    download = browser.get(url)
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+
+
+def test_a_client_session_is_no_way_around_the_report_rules(cast):
+    property = property_in(Status.IN_REVIEW, cast=cast)
+    browser = Client()
+    browser.force_login(cast.owner)
+
+    response = browser.get(report_url(property))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "report_not_ready"
