@@ -21,8 +21,10 @@ if not settings.configured:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propflow.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     if not os.environ.get("DATABASE_URL"):
+        # The embedded default, as `make run` has it (DEBUG on: its key is made in the folder).
         THROWAWAY_DATA_DIR = tempfile.mkdtemp(prefix="propflow-benchmark-")
         os.environ["DATA_DIR"] = THROWAWAY_DATA_DIR
+        os.environ.setdefault("DEBUG", "true")
     django.setup()
 
 

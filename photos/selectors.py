@@ -97,6 +97,12 @@ def property_photos(*, user: User, property_id: UUID | str) -> QuerySet[Photo]:
     return photos_visible_to(user).filter(property=property)
 
 
+def property_photos_in_order(property: Property) -> QuerySet[Photo]:
+    """Every photo of the property, in upload order, with who uploaded it (no access check:
+    for callers that made theirs, such as the valuation report)."""
+    return Photo.objects.filter(property=property).select_related("uploaded_by")
+
+
 def photos_with_check(photos: QuerySet[Photo], *, name: str, result: str) -> QuerySet[Photo]:
     """Photos whose QC gave this result for this check.
 

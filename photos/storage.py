@@ -1,6 +1,7 @@
 """The photo storage adapter: transient, missing and fatal storage errors told apart, originals
 copied out for decoding, and previews written beside them."""
 
+import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from photos.models import Photo, preview_path
+from propflow.errors import ErrorCode, ServiceUnavailableError
+
+logger = logging.getLogger(__name__)
 
 # Connection trouble talking to storage; ClientError answers are sorted by _is_transient.
 TRANSIENT_STORAGE_ERRORS = (OSError, BotocoreConnectionError, HTTPClientError)
@@ -51,6 +55,19 @@ def storage_access(action: str) -> Iterator[None]:
 
 
 @contextmanager
+def storage_or_unavailable(what: str) -> Iterator[None]:
+    """Storage failures worth a retry, as the API's 503 that asks the client to retry."""
+    try:
+        yield
+    except TransientStorageError as error:
+        logger.warning("%s storage unavailable: %s", what, error)
+        raise ServiceUnavailableError(
+            f"{what} storage is unavailable; try again shortly.",
+            code=ErrorCode.STORAGE_UNAVAILABLE,
+        ) from error
+
+
+@contextmanager
 def local_copy(name: str) -> Iterator[BinaryIO | None]:
     """The original copied out of storage (None when storage has lost it). Storage errors thus
     surface here, and never inside a decoder, where they would pass for a corrupt file."""
@@ -79,3 +96,19 @@ def store_preview(photo: Photo, jpeg: bytes | None) -> str:
         # A run that died after writing the preview left it behind: replace it, not add a copy.
         default_storage.delete(name)
         return default_storage.save(name, ContentFile(jpeg))
+
+
+def read_stored(name: str) -> bytes | None:
+    """A stored file's bytes; None when storage has lost it."""
+    try:
+        with storage_access(f"reading {name}"), default_storage.open(name, "rb") as stored:
+            return cast(bytes, stored.read())
+    except Exception as error:
+        if _is_missing(error):
+            return None
+        raise
+
+
+def read_preview(photo: Photo) -> bytes | None:
+    """The preview's bytes; None when the photo has none, or storage has lost it."""
+    return read_stored(photo.preview.name) if photo.preview.name else None

@@ -1,23 +1,35 @@
 """Photo tasks: thin, ids in, a service call each."""
 
-from celery import shared_task
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from celery import Task, shared_task
 
 from photos.storage import TransientStorageError
 from propflow.sms import sms_task
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-@shared_task(
-    name="photos.run_qc",
-    # Safe to run again: the service claims the photo with a conditional update. A worker killed
-    # mid-run leaves the message unacknowledged, so that another worker picks it up.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(TransientStorageError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
-)
+
+def storage_task(name: str) -> Callable[[Callable[_P, _R]], Task[_P, _R]]:
+    """An idempotent task that reads or writes storage: acknowledged late (a worker killed
+    mid-run leaves the message for another), retried with backoff while storage fails
+    transiently."""
+    return shared_task(
+        name=name,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        autoretry_for=(TransientStorageError,),
+        retry_backoff=2,
+        retry_backoff_max=120,
+        retry_jitter=True,
+        max_retries=5,
+    )
+
+
+# Safe to run again: the service claims the photo with a conditional update.
+@storage_task("photos.run_qc")
 def run_qc(*, photo_id: str) -> None:
     """Runs QC on one photo (see photos.services.photo_run_qc for its side effects); retries
     with backoff while storage fails transiently."""

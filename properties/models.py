@@ -132,3 +132,21 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+def report_path(report: "ValuationReport", filename: str) -> str:
+    # Beside the property's photos, in the same storage (a local folder or the S3 bucket).
+    return f"photos/{report.property_id}/report-{report.id}.pdf"
+
+
+class ValuationReport(models.Model):
+    """The valued property's report, made once (the PDF in storage); drafts are never kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    property = models.OneToOneField(Property, on_delete=models.CASCADE, related_name="report")
+    file = models.FileField(upload_to=report_path, max_length=200)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Report {self.id} of {self.property_id}"

@@ -17,7 +17,7 @@ from properties.events import property_audience, status_changed_payload
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
 from properties.stats import stats_invalidate
-from properties.tasks import notify_agent
+from properties.tasks import make_report, notify_agent
 from properties.workflow import ACTION_OF_CHANGE, TRANSITIONS, Action, Actor
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.realtime.broadcast import broadcast_on_commit
@@ -119,8 +119,8 @@ def property_transition(
 
     Locks the row, checks that the actor may take the action (403) from the current status
     (409) and its preconditions, writes the audit row, and after commit broadcasts
-    ``property.status_changed`` and queues ``properties.notify_agent`` (with the audit row's id)
-    on an assignment or a revision request.
+    ``property.status_changed``, queues ``properties.notify_agent`` (with the audit row's id)
+    on an assignment or a revision request, and ``properties.make_report`` on an approval.
     """
     transition = TRANSITIONS[action]
     property = property_get_for(user=actor, property_id=property_id, for_update=True)
@@ -202,6 +202,8 @@ def property_transition(
     if action in AGENT_TEXTED_ON:
         # celery-types predates delay_on_commit (Celery 5.4).
         notify_agent.delay_on_commit(status_change_id=change.pk)  # type: ignore[attr-defined]
+    if action == Action.APPROVE:
+        make_report.delay_on_commit(property_id=str(property.pk))  # type: ignore[attr-defined]
     logger.info(
         "property %s", action, extra={"property_id": str(property.pk), "to_status": property.status}
     )

@@ -50,6 +50,8 @@ class ErrorCode(StrEnum):
     VALUATION_REQUIRED = "valuation_required"
     AGENT_REQUIRED = "agent_required"
     UNKNOWN_AGENT = "unknown_agent"
+    REPORT_FORBIDDEN = "report_forbidden"
+    REPORT_NOT_READY = "report_not_ready"
 
     # photos
     STAFF_ONLY = "staff_only"

@@ -261,6 +261,15 @@ def unknown_agent(world):
     return _transition(world, world.reviewer, world.submitted, "assign", agent=str(uuid.uuid4()))
 
 
+def report_forbidden(world):
+    valued = world.valued_photo.property_id
+    return world.api(world.agent).get(f"/api/v1/properties/{valued}/report/")
+
+
+def report_not_ready(world):
+    return world.api(world.owner).get(f"/api/v1/properties/{world.in_review.pk}/report/")
+
+
 def staff_only(world):
     return _review(world, world.owner, world.draft_photo, "approve")
 
@@ -404,6 +413,8 @@ ROWS = [
     row("valuation_required", 400, valuation_required),
     row("agent_required", 400, agent_required),
     row("unknown_agent", 400, unknown_agent),
+    row("report_forbidden", 403, report_forbidden),
+    row("report_not_ready", 409, report_not_ready),
     # Photos.
     row("staff_only", 403, staff_only),
     row("property_closed", 409, property_closed),

@@ -1,4 +1,3 @@
-from collections.abc import Iterable
 from typing import Any
 
 import django_filters
@@ -14,9 +13,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +29,7 @@ from photos.models import Category, Photo, QcStatus, ReviewStatus
 from photos.selectors import photo_get_for, property_photos
 from photos.services import ReviewDecision, photo_review, photo_upload, upload_too_large_message
 from propflow.errors import ErrorCode, InvalidInputError, PayloadTooLargeError
+from propflow.negotiation import AnyAccept
 from propflow.openapi import error_responses
 from propflow.pagination import CursorPage
 from propflow.routers import UUID_PATTERN
@@ -199,20 +197,6 @@ class PhotoViewSet(viewsets.GenericViewSet[Photo]):
             reason=body.validated_data["reason"],
         )
         return Response(_output(request, photo))
-
-
-class AnyAccept(BaseContentNegotiation):
-    """Answers whatever the client accepts: an <img> asks for image/* and gets the image (or
-    a JSON error), never a 406."""
-
-    def select_parser(self, request: Request, parsers: Any) -> Any:
-        return parsers[0] if parsers else None
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
 
 
 class PhotoFileView(APIView):

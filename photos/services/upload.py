@@ -17,7 +17,7 @@ from accounts.models import User
 from photos.exif import ImageTooLargeError, UnreadableImageError
 from photos.imaging import ACCEPTED_CONTENT_TYPES, open_image, sniff
 from photos.models import Category, Photo
-from photos.storage import TransientStorageError, storage_access
+from photos.storage import storage_access, storage_or_unavailable
 from photos.tasks import run_qc
 from properties.models import Property, Status
 from properties.selectors import actors_for, property_get_for
@@ -29,7 +29,6 @@ from propflow.errors import (
     ForbiddenError,
     InvalidInputError,
     PayloadTooLargeError,
-    ServiceUnavailableError,
     UnsupportedImageError,
 )
 
@@ -110,15 +109,8 @@ def photo_upload(
                 content_type=checked.content_type,
                 size=checked.size,
             )
-            try:
-                with storage_access("writing the original"):
-                    photo.file.save("original", original, save=False)
-            except TransientStorageError as error:
-                logger.warning("photo storage unavailable: %s", error)
-                raise ServiceUnavailableError(
-                    "Photo storage is unavailable; try again shortly.",
-                    code=ErrorCode.STORAGE_UNAVAILABLE,
-                ) from error
+            with storage_or_unavailable("Photo"), storage_access("writing the original"):
+                photo.file.save("original", original, save=False)
             stored_name = photo.file.name or ""
             try:
                 # A savepoint: when a concurrent retry with the same key wins, only this fails.

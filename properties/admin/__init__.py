@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -36,8 +36,10 @@ from properties.admin.filters import (
 from properties.admin.inlines import PhotoInline, StatusChangeInline
 from properties.admin.queue import EstimatedCountPaginator, ReviewQueue
 from properties.admin.views import assign_to_agent, workflow_buttons, workflow_view
-from properties.models import REVIEW_QUEUE_ORDERING, Property
+from properties.models import REVIEW_QUEUE_ORDERING, Property, Status
+from properties.reports import REPORT_STATUSES
 from properties.selectors import properties_visible_to, properties_with_overdue_flag
+from properties.workflow import Actor
 from propflow.admin_site import PropFlowAdminSite
 
 if TYPE_CHECKING:
@@ -216,6 +218,11 @@ class PropertyAdmin(admin.ModelAdmin[Property]):
             context["live_property_id"] = str(obj.pk)
         if obj is not None and self.has_change_permission(request, obj):
             context["workflow_buttons"] = workflow_buttons(request, obj)
+        if obj is not None and obj.status in REPORT_STATUSES[Actor.STAFF]:
+            label = (
+                "Valuation report (PDF)" if obj.status == Status.VALUED else "Draft report (PDF)"
+            )
+            context["report_link"] = (label, reverse("property-report", args=[obj.pk]))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

@@ -1,14 +1,18 @@
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.api.permissions import IsStaff
 from accounts.selectors import request_user
@@ -26,9 +30,11 @@ from properties.api.serializers import (
     StatusChangeOutputSerializer,
 )
 from properties.models import Property
+from properties.reports import property_report
 from properties.selectors import properties_visible_to, property_get_for, property_history
 from properties.stats import stats_current
 from properties.workflow import Action
+from propflow.negotiation import AnyAccept
 from propflow.openapi import error_responses
 from propflow.pagination import CursorPage
 from propflow.routers import UUID_PATTERN
@@ -219,3 +225,35 @@ class StatsView(APIView):
 
     def get(self, request: Request) -> Response:
         return Response(StatsOutputSerializer(stats_current()).data)
+
+    @extend_schema(
+        operation_id="properties_report",
+        summary="The valuation report (PDF): for the owner once valued, for staff from review on",
+        description="Staff get it from IN_REVIEW on, marked DRAFT until the property is valued "
+        "(a draft is made for each request). A valued property's report is made once, on "
+        "approval, and kept; its agent gets 403, whoever may not see the property 404, and a "
+        "property not yet at that status 409 (report_not_ready).",
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The report"
+            ),
+            **error_responses(401, 403, 404, 409, 503),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        content_negotiation_class=AnyAccept,
+        # The admin's property page links here: its session is accepted too.
+        authentication_classes=(JWTAuthentication, SessionAuthentication),
+    )
+    def report(self, request: Request, pk: str) -> HttpResponse:
+        report = property_report(user=request_user(request), property_id=pk)
+        response = HttpResponse(report.content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{report.filename}"'
+        # Only the user's own browser may keep the valued one (another user may not read it);
+        # a draft changes as the review goes on.
+        response["Cache-Control"] = "private, no-store" if report.draft else "private, max-age=300"
+        return response

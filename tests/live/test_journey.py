@@ -206,3 +206,8 @@ def run_the_journey(
     assert history[4]["reason"] == "Re-shoot the living room and kitchen"
     photos = client.ok("GET", f"/api/v1/properties/{home['id']}/photos/")["results"]
     assert {photo["id"]: photo["qc_status"] for photo in photos}[near["id"]] == "PASS"
+    # The valuation report (the worker makes it on approval; the request, if it comes first).
+    report = client.get(f"/api/v1/properties/{home['id']}/report/")
+    assert (report.status_code, report.headers["content-type"]) == (200, "application/pdf")
+    assert report.content.startswith(b"%PDF-")
+    assert agent.get(f"/api/v1/properties/{home['id']}/report/").status_code == 403
