@@ -210,22 +210,6 @@ class PropertyViewSet(viewsets.GenericViewSet[Property]):
     def reject(self, request: Request, pk: str) -> Response:
         return self._transition(request, pk, Action.REJECT, **self._body(ReasonInputSerializer))
 
-
-@extend_schema_view(
-    get=extend_schema(
-        summary="The back office's figures at a glance (staff)",
-        responses={200: StatsOutputSerializer, **error_responses(401, 403)},
-    )
-)
-class StatsView(APIView):
-    """Counted in four aggregate queries and cached until a property, a photo or a review
-    changes (properties.stats)."""
-
-    permission_classes = (IsAuthenticated, IsStaff)
-
-    def get(self, request: Request) -> Response:
-        return Response(StatsOutputSerializer(stats_current()).data)
-
     @extend_schema(
         operation_id="properties_report",
         summary="The valuation report (PDF): for the owner once valued, for staff from review on",
@@ -257,3 +241,19 @@ class StatsView(APIView):
         # a draft changes as the review goes on.
         response["Cache-Control"] = "private, no-store" if report.draft else "private, max-age=300"
         return response
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="The back office's figures at a glance (staff)",
+        responses={200: StatsOutputSerializer, **error_responses(401, 403)},
+    )
+)
+class StatsView(APIView):
+    """Counted in four aggregate queries and cached until a property, a photo or a review
+    changes (properties.stats)."""
+
+    permission_classes = (IsAuthenticated, IsStaff)
+
+    def get(self, request: Request) -> Response:
+        return Response(StatsOutputSerializer(stats_current()).data)

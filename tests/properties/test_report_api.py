@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from photos.models import Photo, QcStatus
+from photos.models import Photo, QcStatus, ReviewStatus
 from properties.models import Property, Status, StatusChange, ValuationReport
 from properties.reports import property_report_make
 from properties.tasks import make_report
@@ -343,3 +343,25 @@ def test_a_client_session_is_no_way_around_the_report_rules(cast):
 
     assert response.status_code == 409
     assert response.json()["code"] == "report_not_ready"
+
+
+@requires_pdftotext
+def test_the_photo_facts_say_what_the_file_and_the_review_recorded(cast):
+    property = property_in(Status.IN_REVIEW, cast=cast, assigned_agent=None, assigned_at=None)
+    PhotoFactory.create(
+        property=property,
+        gps_lat=18.5371,
+        gps_lon=73.8940,
+        gps_alt=-3.5,
+        gps_accuracy_m=12.0,
+        taken_at="2026-12-01T10:00:00",
+        review_status=ReviewStatus.RESHOOT,
+        review_reason="The kitchen is blurred",
+    )
+
+    text = pdf_text(cast.client("reviewer").get(report_url(property)).content)
+
+    assert "Field agent —" in text
+    assert "GPS 18.537100, 73.894000 · altitude -4 m · accuracy ±12 m" in text
+    assert "Capture time 2026-12-01T10:00:00 " in text
+    assert "Review Re-shoot requested: The kitchen is blurred" in text
