@@ -76,7 +76,7 @@ install_missing_packages() {
   [ "${#missing[@]}" = 0 ] && return
   echo "installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" > "$WORK/apt.log" \
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" > "$WORK/apt.log" 2>&1 \
     || { tail -20 "$WORK/apt.log" >&2; echo "FATAL: could not install ${missing[*]}" >&2; exit 1; }
 }
 
