@@ -53,6 +53,8 @@ cleanup() {
     kill "$DOCKERD_PID" 2>/dev/null || true
     for _ in $(seq 150); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$DOCKERD_PID" 2>/dev/null || true
+    # dockerd leaves its data root (vfs) and the host's network namespace mounted
+    umount "$DOCKER_EXEC_ROOT/netns/default" "$DOCKER_DATA_ROOT" 2>/dev/null || true
   fi
   rm -rf --one-file-system "$WORK"  # never into a mount an interrupted debootstrap left
   exit "$status"
@@ -74,7 +76,7 @@ install_missing_packages() {
   [ "${#missing[@]}" = 0 ] && return
   echo "installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" > "$WORK/apt.log" \
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" > "$WORK/apt.log" 2>&1 \
     || { tail -20 "$WORK/apt.log" >&2; echo "FATAL: could not install ${missing[*]}" >&2; exit 1; }
 }
 
@@ -147,6 +149,13 @@ make_base_image() {  # make_base_image TAG: debootstrap, the host's CA and pip.c
   rm -rf "$rootfs"
 }
 
+build_image() {  # the build stage tagged too, so that pruning the last run's image keeps its cache
+  { "$DOCKER" build --network host --target build --tag "$IMAGE-build" . \
+    && "$DOCKER" build --network host --tag "$IMAGE" .; } > "$WORK/build.log" 2>&1 \
+    || { tail -30 "$WORK/build.log" >&2; echo "FATAL: docker build failed" >&2; exit 1; }
+  "$DOCKER" image prune --force > /dev/null
+}
+
 container() {  # container NAME DOCKER-RUN-ARGS...: a detached container of the host's network
   local name=$1
   shift
@@ -170,12 +179,6 @@ timed "dockerd" start_dockerd
 BASE=$(awk 'toupper($1) == "FROM" { print $2 }' Dockerfile | sort -u)
 [ "$(echo "$BASE" | wc -l)" = 1 ] || { echo "FATAL: the Dockerfile's stages name several bases: $BASE" >&2; exit 1; }
 timed "base image" make_base_image "$BASE"
-build_image() {  # the build stage tagged too, so that pruning the last run's image keeps its cache
-  { "$DOCKER" build --network host --target build --tag "$IMAGE-build" . \
-    && "$DOCKER" build --network host --tag "$IMAGE" .; } > "$WORK/build.log" 2>&1 \
-    || { tail -30 "$WORK/build.log" >&2; echo "FATAL: docker build failed" >&2; exit 1; }
-  "$DOCKER" image prune --force > /dev/null
-}
 timed "docker build" build_image
 echo "image $IMAGE: $(megabytes "$IMAGE") (base $BASE: $(megabytes "$BASE"))"
 
@@ -231,4 +234,4 @@ timed "docker-compose config -q" validate_compose
 echo "docker-compose.yml: valid"
 
 echo "timings:"
-printf '  %s\n' "${TIMINGS[@]}"
+printf '  %s\n' "${TIMINGS[@]}" "$(printf '%-34s %4d s' "the whole step" "$SECONDS")"
