@@ -50,3 +50,4 @@ benchmark: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks.photo_pipeline --sizes 12
 	$(BIN)/python -m benchmarks.upload_to_event --photos 10
 	$(BIN)/python -m benchmarks.websocket_fanout --clients 10,100
+	$(BIN)/python -m benchmarks.archive_scale --sizes 1000,10000 --runs 3

@@ -1,6 +1,6 @@
 """Photo reads, and the one guard every fetch of a photo goes through."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -14,9 +14,11 @@ from django.core.files.storage import FileSystemStorage
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Case,
     Count,
     Exists,
+    Expression,
     F,
     Func,
     IntegerField,
@@ -408,6 +410,43 @@ class HammingDistance(Func):
         )
 
 
+class _InValues(Expression):
+    """``column IN (values)``; on PostgreSQL ``column = ANY(values)``, one array parameter, which
+    keeps the query's text (and its compilation) the same for hundreds of values."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, values: list[int]) -> None:
+        super().__init__()
+        self.column: Any = F(column)
+        self.values = values
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        return f"{column} IN ({', '.join(['%s'] * len(self.values))})", (*params, *self.values)
+
+    def as_postgresql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        return f"{column} = ANY(%s::integer[])", (*params, self.values)
+
+
+def dhash_band_lookup(dhash: int, near_distance: int) -> Q:
+    """The photos whose dHash may be within ``near_distance`` bits of ``dhash``: those with a
+    band within near_distance // DHASH_BANDS bits of its band (multi-index hashing: a hash that
+    near agrees that well on at least one band). A superset, to re-check on the exact distance."""
+    radius = near_distance // len(DHASH_BAND_BITS)
+    lookup = Q()
+    for band, (value, width) in enumerate(zip(dhash_bands(dhash), DHASH_BAND_BITS, strict=True)):
+        lookup |= Q(_InValues(f"dhash_band_{band}", band_neighbours(value, width, radius)))
+    return lookup
+
+
 def photo_reuse_candidates(
     photo: Photo, dhash: int, near_distance: int
 ) -> list[DuplicateCandidate]:
@@ -416,14 +455,10 @@ def photo_reuse_candidates(
     with the same bytes, the first of this property and the first of another; of the others
     within ``near_distance`` bits, the nearest (the first of equals) of each. Four at most.
 
-    One query, through indexes: the SHA-256's, and the dHash bands' (multi-index hashing: a hash
-    within near_distance bits of ``dhash`` is within near_distance // DHASH_BANDS bits of it on
-    at least one band), re-checked on the exact distance.
+    One query, through indexes: the SHA-256's, and the dHash bands' (dhash_band_lookup),
+    re-checked on the exact distance.
     """
-    radius = near_distance // len(DHASH_BAND_BITS)
-    near_bands = Q()
-    for band, (value, width) in enumerate(zip(dhash_bands(dhash), DHASH_BAND_BITS, strict=True)):
-        near_bands |= Q(**{f"dhash_band_{band}__in": band_neighbours(value, width, radius)})
+    near_bands = dhash_band_lookup(dhash, near_distance)
     same_bytes = Q(sha256=photo.sha256)
     distance = HammingDistance(F("dhash_bits"), Value(signed64(dhash), BigIntegerField()))
     rows = (
