@@ -14,7 +14,7 @@ from typing import Any
 from storages.backends.s3 import S3Storage
 
 
-class SharedClientS3Storage(S3Storage):
+class SharedClientS3Storage(S3Storage):  # type: ignore[misc]  # django-storages is untyped
     """S3Storage whose signed and unsigned connections are made once and shared by every
     thread. Two threads that find none at once may each make one; the last one made stays."""
 
