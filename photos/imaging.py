@@ -208,6 +208,44 @@ def hamming(first: int, second: int) -> int:
     return (first ^ second).bit_count()
 
 
+# Multi-index hashing of dHashes: the 64 bits dealt into DHASH_BANDS bands, bit i into band
+# i mod DHASH_BANDS, each band stored and indexed as an integer. Two hashes within d bits agree
+# within d // DHASH_BANDS bits on at least one band (pigeonhole), so a band lookup of each band's
+# near neighbours finds them all. The bands interleave the bits rather than cut the 8x8 grid into
+# runs of rows: real photos share whole rows (a bright sky, a plain wall), which crowd the values
+# of a band made of whole rows; dealt bits mix every row into every band.
+DHASH_BANDS = 3
+DHASH_BAND_BITS = tuple(len(range(band, 64, DHASH_BANDS)) for band in range(DHASH_BANDS))
+
+
+def dhash_bands(value: int) -> tuple[int, ...]:
+    """A 64-bit dHash's bands: band b gathers bits b, b + DHASH_BANDS, b + 2 * DHASH_BANDS, …"""
+    bands = [0] * DHASH_BANDS
+    for bit in range(63, -1, -1):
+        band = bit % DHASH_BANDS
+        bands[band] = bands[band] << 1 | (value >> bit & 1)
+    return tuple(bands)
+
+
+def band_neighbours(value: int, width: int, radius: int) -> list[int]:
+    """Every value of a band of ``width`` bits within ``radius`` bits of ``value`` (itself
+    included): 1 + 22 + 231 = 254 for 22 bits within 2."""
+    neighbours = [value]
+    frontier = [(value, -1)]
+    for _ in range(radius):
+        # Flipping bits in increasing order only, so each set of flipped bits is made once.
+        frontier = [
+            (near ^ 1 << bit, bit) for near, last in frontier for bit in range(last + 1, width)
+        ]
+        neighbours.extend(near for near, _ in frontier)
+    return neighbours
+
+
+def signed64(value: int) -> int:
+    """A 64-bit dHash as the signed integer a database's bigint holds."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
 def dhash_to_hex(value: int) -> str:
     """A dHash as the 16 hex digits it is stored as."""
     return f"{value:016x}"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from photos.imaging import DHASH_BANDS, dhash_bands, signed64
 from photos.qc import QcVerdict
 from properties.models import Property
 
@@ -48,6 +49,14 @@ def preview_path(photo: "Photo", filename: str) -> str:
     return f"photos/{photo.property_id}/{photo.id}/preview.jpg"
 
 
+def dhash_columns(dhash: int) -> dict[str, int]:
+    """The columns the reuse lookup reads, for a photo whose dHash is ``dhash``."""
+    bands = dhash_bands(dhash)
+    return {"dhash_bits": signed64(dhash)} | {
+        f"dhash_band_{band}": value for band, value in enumerate(bands)
+    }
+
+
 class Photo(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="photos")
@@ -75,6 +84,13 @@ class Photo(models.Model):
     gps_accuracy_m = models.FloatField(null=True, blank=True)
     distance_km = models.FloatField(null=True, blank=True)
     dhash = models.CharField(max_length=16, blank=True, db_index=True)
+    # The dHash again, for the reuse lookup (photos.selectors.photo_reuse_candidates): as a
+    # signed 64-bit integer for the exact distance, and dealt into bands, each indexed
+    # (photos.imaging.dhash_bands). Null while dhash is empty; dhash_columns fills them all.
+    dhash_bits = models.BigIntegerField(null=True, blank=True, editable=False)
+    dhash_band_0 = models.IntegerField(null=True, blank=True, editable=False)
+    dhash_band_1 = models.IntegerField(null=True, blank=True, editable=False)
+    dhash_band_2 = models.IntegerField(null=True, blank=True, editable=False)
     preview = models.FileField(upload_to=preview_path, max_length=200, blank=True)
 
     qc_status = models.CharField(max_length=8, choices=QcStatus.choices, default=QcStatus.PENDING)
@@ -123,6 +139,10 @@ class Photo(models.Model):
         indexes = (
             models.Index(fields=("property", "qc_status"), name="photo_property_qc_idx"),
             models.Index(fields=("qc_status", "created_at"), name="photo_qc_created_idx"),
+            *(
+                models.Index(fields=(f"dhash_band_{band}",), name=f"photo_dhash_band_{band}_idx")
+                for band in range(DHASH_BANDS)
+            ),
         )
 
     def __str__(self) -> str:

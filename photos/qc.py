@@ -287,7 +287,8 @@ def check_duplicate(
 ) -> CheckResult:
     """fail when the same bytes or a near-identical picture belong to another property (named,
     for staff); warn when they belong to this one; pass otherwise. Candidates are the *other*
-    photos."""
+    photos: every one, or those photos.selectors.photo_reuse_candidates picks, to the same
+    verdict."""
     same_bytes: dict[bool, str] = {}  # same_property -> the first such photo's property
     nearest: dict[bool, tuple[int, str]] = {}  # same_property -> the nearest: distance, property
     for candidate in candidates:
@@ -322,7 +323,12 @@ def check_duplicate(
             "warn",
             f"near-identical to another photo of this property ({_bits(nearest[True][0])})",
         )
-    return CheckResult("duplicate", "pass", f"unique among {len(candidates)} photos compared")
+    return CheckResult(
+        "duplicate",
+        "pass",
+        "no photo on file has the same bytes or a picture within "
+        f"{thresholds.dhash_near_distance} of 64 hash bits",
+    )
 
 
 def _bits(distance: int) -> str:

@@ -1,6 +1,6 @@
 """Photo reads, and the one guard every fetch of a photo goes through."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
@@ -12,15 +12,40 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    Expression,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber, TruncDate
+from django.db.models.sql.compiler import SQLCompiler
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
 from accounts.models import Role, User
+from photos.imaging import DHASH_BAND_BITS, band_neighbours, dhash_bands, dhash_from_hex, signed64
 from photos.models import Photo, QcStatus, ReviewStatus
 from photos.provenance import TrustSettings, TrustSettingsError, verification_context
-from photos.qc import ALL_CHECK_NAMES, ContentLabel, Thresholds, describe_labels
+from photos.qc import (
+    ALL_CHECK_NAMES,
+    ContentLabel,
+    DuplicateCandidate,
+    Thresholds,
+    describe_labels,
+)
 from properties.models import Property
 from properties.selectors import properties_visible_to, property_get_for
 
@@ -418,3 +443,122 @@ def _photo_label(photo: Photo) -> str:
     distance = None if photo.distance_km is None else f"{photo.distance_km:.2f} km away"
     parts = (f"{photo.category.title()} photo", photo.camera_name(), distance)
     return ", ".join(part for part in parts if part)
+
+
+# SQLite has no popcount; PhotosConfig.ready registers this one on its connections.
+SQLITE_HAMMING_FUNCTION = "propflow_hamming64"
+
+
+def sqlite_hamming64(first: int | None, second: int | None) -> int | None:
+    """The number of bits in which two signed 64-bit integers differ (None if either is)."""
+    if first is None or second is None:
+        return None
+    return ((first ^ second) & 0xFFFF_FFFF_FFFF_FFFF).bit_count()
+
+
+class HammingDistance(Func):
+    """The bits in which two bigint dHashes differ: PostgreSQL's bit_count of their XOR
+    (PostgreSQL 14 and later), SQLITE_HAMMING_FUNCTION on SQLite."""
+
+    arity = 2
+    function = SQLITE_HAMMING_FUNCTION
+    output_field = IntegerField()
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Any]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="bit_count((%(expressions)s)::bit(64))",
+            arg_joiner=" # ",
+            **extra_context,
+        )
+
+
+class _InValues(Expression):
+    """``column IN (values)``; on PostgreSQL ``column = ANY(values)``, one array parameter, which
+    keeps the query's text (and its compilation) the same for hundreds of values."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, values: list[int]) -> None:
+        super().__init__()
+        self.column: Any = F(column)
+        self.values = values
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        return f"{column} IN ({', '.join(['%s'] * len(self.values))})", (*params, *self.values)
+
+    def as_postgresql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        return f"{column} = ANY(%s::integer[])", (*params, self.values)
+
+
+def dhash_band_lookup(dhash: int, near_distance: int) -> Q:
+    """The photos whose dHash may be within ``near_distance`` bits of ``dhash``: those with a
+    band within near_distance // DHASH_BANDS bits of its band (multi-index hashing: a hash that
+    near agrees that well on at least one band). A superset, to re-check on the exact distance."""
+    radius = near_distance // len(DHASH_BAND_BITS)
+    lookup = Q()
+    for band, (value, width) in enumerate(zip(dhash_bands(dhash), DHASH_BAND_BITS, strict=True)):
+        lookup |= Q(_InValues(f"dhash_band_{band}", band_neighbours(value, width, radius)))
+    return lookup
+
+
+def photo_reuse_candidates(
+    photo: Photo, dhash: int, near_distance: int
+) -> list[DuplicateCandidate]:
+    """The other photos the duplicate check (photos.qc.check_duplicate) needs to judge ``photo``
+    with picture hash ``dhash`` as it would comparing it with every photo on file: of the photos
+    with the same bytes, the first of this property and the first of another; of the others
+    within ``near_distance`` bits, the nearest (the first of equals) of each. Four at most.
+
+    One query, through indexes: the SHA-256's, and the dHash bands' (dhash_band_lookup),
+    re-checked on the exact distance.
+    """
+    near_bands = dhash_band_lookup(dhash, near_distance)
+    same_bytes = Q(sha256=photo.sha256)
+    distance = HammingDistance(F("dhash_bits"), Value(signed64(dhash), BigIntegerField()))
+    rows = (
+        Photo.objects.exclude(pk=photo.pk)
+        .alias(distance=distance)
+        .filter(same_bytes | (near_bands & Q(distance__lte=near_distance)))
+        .annotate(
+            same_property=Case(
+                When(property_id=photo.property_id, then=Value(True)), default=Value(False)
+            ),
+            first=Window(
+                RowNumber(),
+                partition_by=[
+                    Case(When(same_bytes, then=Value(True)), default=Value(False)),
+                    F("same_property"),
+                ],
+                # The same bytes count whatever the picture (the first on file); a near one by
+                # its distance, the first on file of equals, as the full comparison takes it.
+                order_by=[
+                    Case(When(same_bytes, then=Value(0)), default=F("distance")),
+                    F("created_at"),
+                    F("id"),
+                ],
+            ),
+        )
+        .filter(first=1)
+        .values_list("sha256", "dhash", "property_id", "same_property")
+    )
+    return [
+        DuplicateCandidate(
+            sha256=sha256,
+            dhash=dhash_from_hex(hex_dhash) if hex_dhash else None,
+            property_id=str(property_id),
+            same_property=same_property,
+        )
+        for sha256, hex_dhash, property_id, same_property in rows
+    ]

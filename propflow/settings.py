@@ -226,7 +226,8 @@ STORAGES: dict[str, dict[str, object]] = {
 }
 if S3_BUCKET:
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # One boto3 client per process, not one per thread (propflow/storage.py).
+        "BACKEND": "propflow.storage.SharedClientS3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             "access_key": env.str("AWS_ACCESS_KEY_ID"),

@@ -14,11 +14,11 @@ from django.utils import timezone
 from photos.content import content_check
 from photos.events import qc_completed_events
 from photos.exif import GpsFix, UnreadableImageError
-from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
-from photos.models import Photo, QcStatus
+from photos.imaging import analyse, dhash_to_hex
+from photos.models import Photo, QcStatus, dhash_columns
 from photos.provenance import read_credentials, thumbnail_distance
-from photos.qc import DuplicateCandidate, haversine_km, overall_status, run_checks
-from photos.selectors import provenance_trust, qc_thresholds
+from photos.qc import haversine_km, overall_status, run_checks
+from photos.selectors import photo_reuse_candidates, provenance_trust, qc_thresholds
 from photos.storage import TransientStorageError, local_copy, store_preview
 from photos.tasks import run_qc
 from properties.models import Property
@@ -122,6 +122,7 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
     # The same local copy: the credentials are read from the bytes already out of storage.
     credentials = read_credentials(local, metadata.content_type, provenance_trust())
     property = photo.property
+    thresholds = qc_thresholds()
     checks = run_checks(
         metadata=metadata,
         property_lat=property.latitude,
@@ -130,13 +131,13 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         uploaded_at=photo.created_at,
         sha256=photo.sha256,
         dhash=analysis.dhash,
-        candidates=_duplicate_candidates(photo),
+        candidates=photo_reuse_candidates(photo, analysis.dhash, thresholds.dhash_near_distance),
         sharpness=analysis.sharpness,
         credentials=credentials,
         # Edit traces are looked for only in files without credentials.
         thumbnail_distance=None if credentials else thumbnail_distance(analysis),
         time_zone=settings.PROPERTY_TIME_ZONE,
-        thresholds=qc_thresholds(),
+        thresholds=thresholds,
     )
     # After the local checks, with its own deadline; only the preview leaves the server.
     content = content_check(category=photo.category, image=analysis.preview.jpeg)
@@ -157,6 +158,7 @@ def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
         "gps_accuracy_m": gps.accuracy_m if gps else None,
         "distance_km": _distance_km(gps, property),
         "dhash": dhash_to_hex(analysis.dhash),
+        **dhash_columns(analysis.dhash),
         "qc_checks": [check.as_dict() for check in checks],
         "qc_status": QcStatus(overall_status(checks)),
         "qc_error": "",
@@ -188,24 +190,6 @@ def _capture_window_start(photo: Photo) -> datetime:
     if photo.uploaded_by_id == property.owner_id or property.assigned_at is None:
         return property.created_at
     return property.assigned_at
-
-
-def _duplicate_candidates(photo: Photo) -> list[DuplicateCandidate]:
-    """Every other photo with the same bytes or with a picture hash to compare with."""
-    rows = (
-        Photo.objects.exclude(pk=photo.pk)
-        .filter(Q(sha256=photo.sha256) | ~Q(dhash=""))
-        .values_list("sha256", "dhash", "property_id")
-    )
-    return [
-        DuplicateCandidate(
-            sha256=sha256,
-            dhash=dhash_from_hex(dhash) if dhash else None,
-            property_id=str(property_id),
-            same_property=property_id == photo.property_id,
-        )
-        for sha256, dhash, property_id in rows.iterator(chunk_size=2000)
-    ]
 
 
 def _distance_km(gps: GpsFix | None, property: Property) -> float | None:

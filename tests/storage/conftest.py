@@ -40,7 +40,7 @@ def s3_storage(settings: Any, media_root: Any) -> dict[str, Any]:
     """The default storage as settings.py configures it from the environment (S3), in place of
     the local folder that the autouse media_root fixture sets."""
     s3_config = copy.deepcopy(project_settings.STORAGES["default"])
-    assert s3_config["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s3_config["BACKEND"] == "propflow.storage.SharedClientS3Storage"
     settings.STORAGES = {**settings.STORAGES, "default": s3_config}
     return s3_config
 
