@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from photos.decode_process import DecodeAbortedError
 from photos.storage import TransientStorageError
 from propflow.sms import sms_task
 
@@ -12,7 +13,7 @@ from propflow.sms import sms_task
     # mid-run leaves the message unacknowledged, so that another worker picks it up.
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(TransientStorageError,),
+    autoretry_for=(TransientStorageError, DecodeAbortedError),
     retry_backoff=2,
     retry_backoff_max=120,
     retry_jitter=True,
@@ -20,7 +21,8 @@ from propflow.sms import sms_task
 )
 def run_qc(*, photo_id: str) -> None:
     """Runs QC on one photo (see photos.services.photo_run_qc for its side effects); retries
-    with backoff while storage fails transiently."""
+    with backoff while storage fails transiently, or its decode went over its limits (until the
+    service ends the photo ERROR at PHOTO_QC_MAX_ATTEMPTS)."""
     # Imported here, because the services import this module to queue the task.
     from photos.services import photo_run_qc
 
