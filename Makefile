@@ -50,3 +50,4 @@ benchmark: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks.photo_pipeline --sizes 12
 	$(BIN)/python -m benchmarks.upload_to_event --photos 10
 	$(BIN)/python -m benchmarks.websocket_fanout --clients 10,100
+	$(BIN)/python -m benchmarks.image_bombs --chunks 200000
