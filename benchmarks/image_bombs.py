@@ -53,9 +53,12 @@ def _qc_decode(data: bytes, max_decode_mb: int) -> tuple[str, float | None]:
     return "decoded", usage.peak_rss_mb
 
 
-def _timed(step: Callable[[], tuple[str, float | None]]) -> tuple[float, str, float | None]:
+Step = Callable[[bytes], tuple[str, float | None]]
+
+
+def _timed(step: Step, data: bytes) -> tuple[float, str, float | None]:
     started = time.perf_counter()
-    outcome, peak_mb = step()
+    outcome, peak_mb = step(data)
     return time.perf_counter() - started, outcome, peak_mb
 
 
@@ -73,7 +76,7 @@ def main() -> None:
         "16-bit RGB 10000x10000": png_bomb(color_type=2),
         f"{arguments.chunks:,} empty chunks": png_chunk_bomb(arguments.chunks),
     }
-    steps = {
+    steps: dict[str, Step] = {
         "upload check": _upload_check,
         f"QC decode ({settings.PHOTO_MAX_DECODE_MB} MB)": lambda data: _qc_decode(
             data, settings.PHOTO_MAX_DECODE_MB
@@ -83,7 +86,7 @@ def main() -> None:
     print(f"{'bomb':26} {'file':>9} {'step':18} {'time':>8} {'peak RSS':>9}  outcome")
     for name, data in bombs.items():
         for step_name, step in steps.items():
-            seconds, outcome, peak_mb = _timed(lambda step=step, data=data: step(data))
+            seconds, outcome, peak_mb = _timed(step, data)
             peak = "-" if peak_mb is None else f"{peak_mb:.0f} MB"
             print(
                 f"{name:26} {len(data) / 1000:7.0f} KB {step_name:18} {seconds:6.2f} s "
