@@ -54,15 +54,19 @@ _OTHER_IMAGE_SIGNATURES = (
     (b"\xff\x0a", "image/jxl"),
 )
 
-# Peak memory of a decode and its preview, in bytes per pixel of the full image, measured with
-# `python -m benchmarks.image_bombs` (noise images, the worst case for the codecs' buffers).
+# Peak memory of a decode and its preview, in bytes per pixel of the full image: measured on
+# 12 MP noise images, the worst case for the codecs' buffers (WebP 17.0, HEIF 10.3, AVIF 9.3),
+# with a margin; tests/photos/test_image_bombs.py checks that the estimate bounds the decode.
 # libwebp, libheif and libavif decode into buffers of their own that Pillow then copies.
-_DECODER_BYTES_PER_PIXEL = {"WEBP": 17.5, "HEIF": 10.5, "AVIF": 10.0}
+_DECODER_BYTES_PER_PIXEL = {"WEBP": 18.0, "HEIF": 11.0, "AVIF": 10.0}
 # Pillow holds a pixel in 1 byte (modes 1, L, P), 2 (16-bit grayscale) or 4 (every other mode);
 # the decoders of the other formats write into that image directly, and the preview's first
 # reduction and the compressed data add half as much again at most.
 _PILLOW_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
 _REDUCTION_OVERHEAD = 1.5
+# What every decode takes whatever its size (the codecs' threads and tables: dav1d's ~25 MB at
+# 3 MP), measured as the intercept of the peaks at 3, 6 and 12 MP.
+_FIXED_DECODE_MB = 32
 # A JPEG is decoded at 1/1, 1/2, 1/4 or 1/8 scale, as large as the preview needs.
 _JPEG_SCALES = (8, 4, 2, 1)
 _JPEG_FORMATS = ("JPEG", "MPO")
@@ -168,9 +172,9 @@ def open_image(
 
 
 def decode_megabytes(image: ImageFile.ImageFile, preview_max_px: int = PREVIEW_MAX_PX) -> float:
-    """The memory, in MB, that decoding an opened image into its preview takes at its peak,
-    from its header: its size and format, the mode Pillow decodes it in, and for a JPEG the
-    scale its decoder reduces it by."""
+    """The memory, in MB, that decoding an opened image into its preview takes at its peak, at
+    most: from its header (its size and format, the mode Pillow decodes it in, and for a JPEG
+    the scale its decoder reduces it by), plus what any decode takes."""
     width, height = image.size
     if image.format in _JPEG_FORMATS:
         scale = _jpeg_scale(width, height, preview_max_px)
@@ -178,7 +182,7 @@ def decode_megabytes(image: ImageFile.ImageFile, preview_max_px: int = PREVIEW_M
     per_pixel = _DECODER_BYTES_PER_PIXEL.get(
         image.format or "", _PILLOW_BYTES_PER_PIXEL.get(image.mode, 4) * _REDUCTION_OVERHEAD
     )
-    return width * height * per_pixel / 2**20
+    return _FIXED_DECODE_MB + width * height * per_pixel / 2**20
 
 
 def _preview_size(width: int, height: int, max_px: int) -> tuple[int, int]:

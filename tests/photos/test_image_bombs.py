@@ -83,11 +83,16 @@ def png_in_pieces(pieces: int) -> bytes:
     return png[:start] + idats + png[start + 12 + length :]
 
 
+# measure_peak gives the heap's free pages back to the system first: without it, the child
+# would reuse this process's resident free heap, which its RSS does not show.
+in_the_child = measure_peak
+
+
 # --- At upload ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("bomb", "needed"), [("gray_bomb", "286"), ("rgb_bomb", "572")], ids=["gray-16", "rgb-16"]
+    ("bomb", "needed"), [("gray_bomb", "318"), ("rgb_bomb", "604")], ids=["gray-16", "rgb-16"]
 )
 def test_it_refuses_a_png_that_would_decode_over_the_limit_with_413(
     cast, draft, media_root, django_capture_on_commit_callbacks, request, bomb, needed
@@ -179,7 +184,7 @@ def test_the_upload_check_of_a_bomb_stays_far_under_the_limit(request, bomb, ref
 def test_a_jpeg_is_estimated_at_the_scale_its_decoder_reduces_it_to():
     with open_image(io.BytesIO(make_jpeg(6000, 4000))) as image:
         # Decoded at 1/4 for a 1024 px preview: 1500x1000 at 4 bytes, and half as much again.
-        assert decode_megabytes(image) == pytest.approx(1500 * 1000 * 6 / 2**20)
+        assert decode_megabytes(image) == pytest.approx(32 + 1500 * 1000 * 6 / 2**20)
 
 
 @pytest.mark.parametrize("entry", corpus_params())
@@ -205,7 +210,7 @@ def test_the_estimate_bounds_what_the_decode_takes(image_format, size):
     with open_image(io.BytesIO(buffer.getvalue())) as image:
         estimate = decode_megabytes(image)
 
-    _, usage = analyse_in_child(buffer, DEFAULT_LIMITS)
+    (_, usage), _ = in_the_child(lambda: analyse_in_child(buffer, DEFAULT_LIMITS))
 
     assert usage.peak_rss_mb < estimate
 
@@ -216,16 +221,16 @@ def test_the_estimate_bounds_what_the_decode_takes(image_format, size):
 @needs_rss
 def test_the_gray_bomb_decodes_in_the_child_under_its_estimate_when_allowed(gray_bomb):
     # Before: 763 MB at peak (16-bit converted at full size, twice); now reduced as decoded.
-    limits = DecodeLimits(max_pixels=100_000_000, max_decode_mb=300, max_seconds=30)
+    limits = DecodeLimits(max_pixels=100_000_000, max_decode_mb=350, max_seconds=30)
 
-    analysis, usage = analyse_in_child(io.BytesIO(gray_bomb), limits)
+    (analysis, usage), _ = in_the_child(lambda: analyse_in_child(io.BytesIO(gray_bomb), limits))
 
     assert (analysis.preview.width, analysis.preview.height) == (1024, 1024)
-    assert usage.peak_rss_mb < 286
+    assert usage.peak_rss_mb < 318
 
 
 def test_the_child_refuses_a_bomb_over_the_limit_before_decoding_it(gray_bomb):
-    with pytest.raises(DecodeTooLargeError, match="would take about 286 MB"):
+    with pytest.raises(DecodeTooLargeError, match="would take about 318 MB"):
         analyse_in_child(io.BytesIO(gray_bomb), DEFAULT_LIMITS)
 
 
@@ -265,7 +270,7 @@ def test_a_decode_over_its_memory_is_stopped_by_the_limit_and_not_otherwise():
 
 
 def test_a_decode_over_its_time_is_killed(gray_bomb):
-    limits = DecodeLimits(max_pixels=100_000_000, max_decode_mb=300, max_seconds=0.2)
+    limits = DecodeLimits(max_pixels=100_000_000, max_decode_mb=350, max_seconds=0.2)
 
     with pytest.raises(DecodeAbortedError, match=r"^decoding took longer than 0.2 s$"):
         analyse_in_child(io.BytesIO(gray_bomb), limits)
@@ -281,7 +286,7 @@ def test_a_text_flood_over_pillows_text_limit_is_unreadable():
 
 def over_its_time(settings) -> None:
     """The gray bomb accepted, and its decode (about a second) given a fifth of one."""
-    settings.PHOTO_MAX_DECODE_MB = 300
+    settings.PHOTO_MAX_DECODE_MB = 350
     settings.PHOTO_MAX_DECODE_SECONDS = 0.2
 
 
