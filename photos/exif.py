@@ -8,6 +8,7 @@ system must not take a vendor's or an editor's position for the camera's GPS.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import struct
@@ -61,6 +62,11 @@ _GPS_ALTITUDE = 0x0006
 _GPS_H_POSITIONING_ERROR = 0x001F
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Pillow parses a PNG chunk by chunk in Python: two million empty chunks (24 MB) took it about
+# a minute and 600 MB just to open. Real files have a few dozen chunks besides their image data
+# (IDAT), which encoders split into 8-64 KB pieces: a 25 MB upload in 8 KB pieces is 3,200.
+MAX_PNG_CHUNKS = 10_000
+MAX_PNG_ANCILLARY_CHUNKS = 500
 # An EXIF thumbnail is about 160x120 and a few kilobytes; one claiming more is not kept.
 MAX_THUMBNAIL_BYTES = 64 * 1024
 
@@ -122,8 +128,10 @@ def open_header(stream: BinaryIO) -> ImageFile.ImageFile:
     """Open an image of an accepted format, parsing only its header.
 
     Raises ImageTooLargeError when Pillow's decompression-bomb limit (Image.MAX_IMAGE_PIXELS)
-    is exceeded, UnreadableImageError when the bytes are not an accepted image.
+    is exceeded, UnreadableImageError when the bytes are not an accepted image (a PNG of more
+    chunks than MAX_PNG_CHUNKS or MAX_PNG_ANCILLARY_CHUNKS included).
     """
+    _check_png_chunks(stream)
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that, and a header claiming that
         # many pixels is exactly what a decompression bomb looks like. The filter is local to
@@ -137,6 +145,30 @@ def open_header(stream: BinaryIO) -> ImageFile.ImageFile:
             raise UnreadableImageError("not an image in an accepted format") from error
         except PARSE_ERRORS as error:
             raise UnreadableImageError(f"corrupt image header: {error}") from error
+
+
+def _check_png_chunks(stream: BinaryIO) -> None:
+    """Walks a PNG's chunk headers (8 bytes each, skipping their data) before Pillow parses them;
+    other files are left alone. The stream's position is left unchanged."""
+    position = stream.tell()
+    try:
+        if stream.read(len(_PNG_SIGNATURE)) != _PNG_SIGNATURE:
+            return
+        chunks = ancillary = 0
+        while len(header := stream.read(8)) == 8:
+            length, kind = struct.unpack(">I4s", header)
+            chunks += 1
+            ancillary += kind != b"IDAT"
+            if chunks > MAX_PNG_CHUNKS or ancillary > MAX_PNG_ANCILLARY_CHUNKS:
+                raise UnreadableImageError(
+                    f"the PNG has more than {MAX_PNG_CHUNKS:,} chunks, or more than "
+                    f"{MAX_PNG_ANCILLARY_CHUNKS:,} besides its image data"
+                )
+            if kind == b"IEND":
+                return
+            stream.seek(length + 4, io.SEEK_CUR)  # the data and its CRC
+    finally:
+        stream.seek(position)
 
 
 def read_metadata(stream: BinaryIO) -> PhotoMetadata:

@@ -3,8 +3,10 @@
 A 24 MP JPEG decoded at full size costs ~72 MB of pixels and the better part of a second of CPU
 once resized. Everything here works on a preview of at most 1024 px that the JPEG decoder
 produces directly at 1/2, 1/4 or 1/8 scale (`draft`), so a phone photo is never held at full
-resolution. HEIF (libheif), PNG and WebP have no scaled decoding: they are decoded at full size
-and the pixel cap is what bounds their cost.
+resolution. HEIF (libheif), AVIF, PNG and WebP have no scaled decoding: they are decoded at full
+size, then reduced in the mode they were decoded in before any conversion, and what bounds their
+cost is the decode's memory, estimated from the header (`decode_megabytes`) and refused above
+the limit before a pixel is decoded.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from photos.exif import (
 )
 
 DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_DECODE_MB = 256
 PREVIEW_MAX_PX = 1024
 PREVIEW_JPEG_QUALITY = 85
 
@@ -50,6 +53,23 @@ _OTHER_IMAGE_SIGNATURES = (
     (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "image/jxl"),
     (b"\xff\x0a", "image/jxl"),
 )
+
+# Peak memory of a decode and its preview, in bytes per pixel of the full image: measured on
+# 12 MP noise images, the worst case for the codecs' buffers (WebP 17.0, HEIF 10.3, AVIF 9.3),
+# with a margin; tests/photos/test_image_bombs.py checks that the estimate bounds the decode.
+# libwebp, libheif and libavif decode into buffers of their own that Pillow then copies.
+_DECODER_BYTES_PER_PIXEL = {"WEBP": 18.0, "HEIF": 11.0, "AVIF": 10.0}
+# Pillow holds a pixel in 1 byte (modes 1, L, P), 2 (16-bit grayscale) or 4 (every other mode);
+# the decoders of the other formats write into that image directly, and the preview's first
+# reduction and the compressed data add half as much again at most.
+_PILLOW_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
+_REDUCTION_OVERHEAD = 1.5
+# What every decode takes whatever its size (the codecs' threads and tables: dav1d's ~25 MB at
+# 3 MP), measured as the intercept of the peaks at 3, 6 and 12 MP.
+_FIXED_DECODE_MB = 32
+# A JPEG is decoded at 1/1, 1/2, 1/4 or 1/8 scale, as large as the preview needs.
+_JPEG_SCALES = (8, 4, 2, 1)
+_JPEG_FORMATS = ("JPEG", "MPO")
 
 _LAPLACIAN = (0, 1, 0, 1, -4, 1, 0, 1, 0)
 _POSITIVE_LAPLACIAN = ImageFilter.Kernel((3, 3), _LAPLACIAN, scale=1)
@@ -116,8 +136,19 @@ def _ftyp_content_type(head: bytes) -> str | None:
     return None  # another ISO media file: a video, or a raw format such as Canon CR3
 
 
-def open_image(stream: BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageFile.ImageFile:
-    """Open an image for decoding, refusing more than max_pixels (ImageTooLargeError).
+class DecodeTooLargeError(ImageTooLargeError):
+    """Decoding the image would take more memory than PropFlow allows a decode."""
+
+
+def open_image(
+    stream: BinaryIO,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decode_mb: float = DEFAULT_MAX_DECODE_MB,
+    preview_max_px: int = PREVIEW_MAX_PX,
+) -> ImageFile.ImageFile:
+    """Open an image for decoding, refusing more than max_pixels (ImageTooLargeError) and an
+    image whose decode into a preview of preview_max_px would need more than max_decode_mb
+    (DecodeTooLargeError).
 
     Only the header is read. Pillow's own limit (Image.MAX_IMAGE_PIXELS, 89.5 MP by default)
     also applies: set it to the same value as max_pixels at start-up so that the two agree.
@@ -130,18 +161,55 @@ def open_image(stream: BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageF
             f"image is {width}x{height} ({width * height:,} pixels), "
             f"over the limit of {max_pixels:,}"
         )
+    needed_mb = decode_megabytes(image, preview_max_px)
+    if needed_mb > max_decode_mb:
+        image.close()
+        raise DecodeTooLargeError(
+            f"decoding this {width}x{height} {image.format} ({image.mode}) would take about "
+            f"{needed_mb:,.0f} MB, over the limit of {max_decode_mb:,g} MB"
+        )
     return image
 
 
+def decode_megabytes(image: ImageFile.ImageFile, preview_max_px: int = PREVIEW_MAX_PX) -> float:
+    """The memory, in MB, that decoding an opened image into its preview takes at its peak, at
+    most: from its header (its size and format, the mode Pillow decodes it in, and for a JPEG
+    the scale its decoder reduces it by), plus what any decode takes."""
+    width, height = image.size
+    if image.format in _JPEG_FORMATS:
+        scale = _jpeg_scale(width, height, preview_max_px)
+        width, height = -(-width // scale), -(-height // scale)
+    per_pixel = _DECODER_BYTES_PER_PIXEL.get(
+        image.format or "", _PILLOW_BYTES_PER_PIXEL.get(image.mode, 4) * _REDUCTION_OVERHEAD
+    )
+    return _FIXED_DECODE_MB + width * height * per_pixel / 2**20
+
+
+def _preview_size(width: int, height: int, max_px: int) -> tuple[int, int]:
+    scale = min(1.0, max_px / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _jpeg_scale(width: int, height: int, max_px: int) -> int:
+    # What JpegImageFile.draft picks for the preview's size (see _preview).
+    preview_width, preview_height = _preview_size(width, height, max_px)
+    largest = min(width // preview_width, height // preview_height)
+    return next(scale for scale in _JPEG_SCALES if largest >= scale)
+
+
 def analyse(
-    stream: BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS, preview_max_px: int = PREVIEW_MAX_PX
+    stream: BinaryIO,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    preview_max_px: int = PREVIEW_MAX_PX,
+    max_decode_mb: float = DEFAULT_MAX_DECODE_MB,
 ) -> Analysis:
     """Read a photo's metadata, make its preview, dHash and sharpness in one pass over the bytes.
 
-    Raises UnreadableImageError (ImageTooLargeError over max_pixels) when the file cannot be
-    decoded, a truncated JPEG included: its header reads fine, its pixels do not.
+    Raises UnreadableImageError (ImageTooLargeError over max_pixels, DecodeTooLargeError over
+    max_decode_mb) when the file cannot be decoded, a truncated JPEG included: its header reads
+    fine, its pixels do not.
     """
-    with open_image(stream, max_pixels) as image:
+    with open_image(stream, max_pixels, max_decode_mb, preview_max_px) as image:
         metadata = metadata_from_image(image)
         preview = _preview(image, preview_max_px)
     return Analysis(
@@ -154,17 +222,19 @@ def analyse(
 
 def _preview(image: ImageFile.ImageFile, max_px: int) -> Preview:
     icc_profile = image.info.get("icc_profile")
-    width, height = image.size
-    scale = min(1.0, max_px / max(width, height))
     # Image.thumbnail asks draft for twice its box and so decodes a 24 MP JPEG at full size;
     # asking for the final size lets the decoder scale by 1/4 or 1/8 itself.
-    image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
+    image.draft("RGB", _preview_size(*image.size, max_px))
     try:
         image.load()
+        # Reduced in place, in the mode it was decoded in, before any conversion: converting a
+        # 16-bit or palette image at full size would copy it at 4 bytes a pixel, twice.
+        # Pillow's reduce() has no 16-bit mode: those are resampled in one step.
+        reducing_gap = None if image.mode.startswith("I;16") else 2.0
+        image.thumbnail((max_px, max_px), reducing_gap=reducing_gap)
         rgb = _as_rgb(image)
     except PARSE_ERRORS as error:
         raise UnreadableImageError(f"cannot decode the image: {error}") from error
-    rgb.thumbnail((max_px, max_px))
     # Rotating after downscaling: transposing first would copy the full-size image. pillow-heif
     # has already rotated HEIF pixels and reset their EXIF Orientation, so this is a no-op there.
     upright = ImageOps.exif_transpose(rgb)

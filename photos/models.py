@@ -106,6 +106,9 @@ class Photo(models.Model):
         "null when none was asked or it gave no answer.",
     )
     qc_started_at = models.DateTimeField(null=True, blank=True)
+    # QC runs started (claims) since the photo last went into the queue; at
+    # PHOTO_QC_MAX_ATTEMPTS the photo ends ERROR instead of being run again.
+    qc_attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     review_status = models.CharField(

@@ -64,6 +64,7 @@ class ErrorCode(StrEnum):
     FILE_REQUIRED = "file_required"
     PHOTO_TOO_LARGE = "photo_too_large"
     TOO_MANY_PIXELS = "too_many_pixels"
+    DECODE_TOO_LARGE = "decode_too_large"  # would take more than PHOTO_MAX_DECODE_MB to decode
     UNSUPPORTED_IMAGE = "unsupported_image"
     UNREADABLE_IMAGE = "unreadable_image"
     STORAGE_UNAVAILABLE = "storage_unavailable"

@@ -468,6 +468,21 @@ PHOTO_REQUIRED_CATEGORIES = env.list(
 )
 PHOTO_MAX_UPLOAD_BYTES = env.int("PHOTO_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=100_000_000)
+# The memory one decode may take, in the web process or the worker: an upload whose decode would
+# need more (estimated from its header, photos.imaging.decode_megabytes) is refused (413), and the
+# worker decodes each photo in a child process limited to this much more address space and to
+# PHOTO_MAX_DECODE_SECONDS; a decode over either is an attempt that failed.
+PHOTO_MAX_DECODE_MB = env.int("PHOTO_MAX_DECODE_MB", default=576)
+PHOTO_MAX_DECODE_SECONDS = env.int("PHOTO_MAX_DECODE_SECONDS", default=30)
+if not 0 < PHOTO_MAX_DECODE_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "PHOTO_MAX_DECODE_SECONDS must be positive and below CELERY_TASK_SOFT_TIME_LIMIT."
+    )
+# QC runs of a photo that may start (a claim is an attempt) before the photo ends ERROR: a decode
+# over its limits, or a worker killed or timed out in the middle, is tried again until then.
+PHOTO_QC_MAX_ATTEMPTS = env.int("PHOTO_QC_MAX_ATTEMPTS", default=3)
+if PHOTO_QC_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("PHOTO_QC_MAX_ATTEMPTS must be at least 1.")
 # Request bodies over these sizes are refused (413) before Django reads them, by
 # propflow.request_limits in front of it: the photo upload may carry a photo and its form,
 # anything else 1 MB. (A proxy in front should refuse them too: see the README.)

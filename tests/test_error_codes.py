@@ -35,7 +35,7 @@ from propflow import errors
 from tests.cast import authenticated_client
 from tests.factories import PhotoFactory, PropertyFactory, UserFactory
 from tests.photos.conftest import png_header
-from tests.support.images import make_jpeg
+from tests.support.images import make_jpeg, png_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -315,6 +315,10 @@ def too_many_pixels(world):
     return _upload(world, world.draft, png_header(30_000, 30_000))
 
 
+def decode_too_large(world):
+    return _upload(world, world.draft, png_bomb(10_000, 10_000, color_type=2))
+
+
 def file_required(world):
     return _refused(
         lambda: photo_upload(
@@ -425,6 +429,7 @@ ROWS = [
     row("invalid_idempotency_key", 400, invalid_idempotency_key),
     row("photo_too_large", 413, photo_too_large),
     row("too_many_pixels", 413, too_many_pixels),
+    row("decode_too_large", 413, decode_too_large),
     row("file_required", 400, file_required),
     row("unsupported_image", 415, unsupported_image),
     row("unreadable_image", 415, unreadable_image),

@@ -8,13 +8,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from photos.content import content_check
+from photos.decode_process import DecodeAbortedError, DecodeLimits, analyse_in_child
 from photos.events import qc_completed_events
 from photos.exif import GpsFix, UnreadableImageError
-from photos.imaging import analyse, dhash_to_hex
+from photos.imaging import dhash_to_hex
 from photos.models import Photo, QcStatus, dhash_columns
 from photos.provenance import read_credentials, thumbnail_distance
 from photos.qc import haversine_km, overall_status, run_checks
@@ -40,12 +41,16 @@ class _Outcome:
 def photo_run_qc(*, photo_id: UUID | str) -> Photo | None:
     """Runs QC on a photo once: returns it checked, or None when there was nothing to do.
 
-    Claims the photo (PENDING, or RUNNING abandoned for PHOTO_QC_STUCK_SECONDS) with a
-    conditional update, so that repeated or concurrent runs do the work once. Copies the original
-    out of storage, analyses it on a draft-scaled preview (never decoding full resolution where
-    the format allows), runs the checks and records the header's facts, the checks and the
-    verdict; ERROR with the reason when the file cannot be read. When storage fails, releases
-    the claim and raises TransientStorageError.
+    Claims the photo (PENDING, or RUNNING abandoned for PHOTO_QC_STUCK_SECONDS, and fewer than
+    PHOTO_QC_MAX_ATTEMPTS runs started) with a conditional update, so that repeated or
+    concurrent runs do the work once; each claim counts an attempt. Copies the original out of
+    storage, analyses it on a draft-scaled preview (never decoding full resolution where the
+    format allows) in a child process within PHOTO_MAX_DECODE_MB and PHOTO_MAX_DECODE_SECONDS,
+    runs the checks and records the header's facts, the checks and the verdict; ERROR with the
+    reason when the file cannot be read. When storage fails, releases the claim (the attempt
+    not counted) and raises TransientStorageError; when the decode goes over its limits or its
+    process dies, releases the claim and raises DecodeAbortedError, or at the last attempt
+    records ERROR with the reason.
 
     Side effects: the preview (without EXIF) is written beside the original, and sent to the
     content backend when one is configured (PHOTO_CONTENT_BACKEND); the row is updated; after
@@ -62,8 +67,19 @@ def photo_run_qc(*, photo_id: UUID | str) -> Photo | None:
             outcome = _analysed(photo, local)
         preview_name = store_preview(photo, outcome.preview_jpeg)
     except TransientStorageError:
-        _release(photo_id, claimed_at)
+        _release(photo_id, claimed_at, attempt_counts=False)
         raise
+    except DecodeAbortedError as error:
+        if photo.qc_attempts < settings.PHOTO_QC_MAX_ATTEMPTS:
+            logger.warning(
+                "photo decode aborted, to be tried again: %s",
+                error,
+                extra={"photo_id": str(photo.pk), "qc_attempts": photo.qc_attempts},
+            )
+            _release(photo_id, claimed_at)
+            raise
+        reason = f"{error}; gave up after {photo.qc_attempts} attempts"
+        return _record(photo_id, claimed_at, _error_outcome(reason), "")
     return _record(photo_id, claimed_at, outcome, preview_name)
 
 
@@ -78,7 +94,7 @@ def photo_qc_rerun(*, photo_id: UUID | str) -> Photo | None:
     """
     finished = (QcStatus.PASS, QcStatus.WARN, QcStatus.FAIL)
     reset = Photo.objects.filter(pk=photo_id, qc_status__in=finished).update(
-        qc_status=QcStatus.PENDING, qc_started_at=None, updated_at=timezone.now()
+        qc_status=QcStatus.PENDING, qc_started_at=None, qc_attempts=0, updated_at=timezone.now()
     )
     if reset:
         stats_invalidate()
@@ -89,34 +105,43 @@ def _claim(photo_id: UUID | str) -> datetime | None:
     now = timezone.now()
     abandoned = now - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS)
     claimed = (
-        Photo.objects.filter(pk=photo_id)
+        Photo.objects.filter(pk=photo_id, qc_attempts__lt=settings.PHOTO_QC_MAX_ATTEMPTS)
         .filter(
             Q(qc_status=QcStatus.PENDING)
             | Q(qc_status=QcStatus.RUNNING, qc_started_at__lt=abandoned)
         )
-        .update(qc_status=QcStatus.RUNNING, qc_started_at=now, updated_at=now)
+        .update(
+            qc_status=QcStatus.RUNNING,
+            qc_started_at=now,
+            qc_attempts=F("qc_attempts") + 1,
+            updated_at=now,
+        )
     )
     return now if claimed else None
 
 
-def _release(photo_id: UUID | str, claimed_at: datetime) -> None:
+def _release(photo_id: UUID | str, claimed_at: datetime, *, attempt_counts: bool = True) -> None:
+    """Puts a claimed photo back to PENDING, its claim counted as an attempt or not."""
     Photo.objects.filter(pk=photo_id, qc_status=QcStatus.RUNNING, qc_started_at=claimed_at).update(
-        qc_status=QcStatus.PENDING, qc_started_at=None, updated_at=timezone.now()
+        qc_status=QcStatus.PENDING,
+        qc_started_at=None,
+        qc_attempts=F("qc_attempts") - (0 if attempt_counts else 1),
+        updated_at=timezone.now(),
     )
 
 
 def _analysed(photo: Photo, local: BinaryIO | None) -> _Outcome:
     if local is None:
         return _error_outcome("the original file is missing from storage")
+    limits = DecodeLimits(
+        max_pixels=settings.PHOTO_MAX_PIXELS,
+        max_decode_mb=settings.PHOTO_MAX_DECODE_MB,
+        max_seconds=settings.PHOTO_MAX_DECODE_SECONDS,
+    )
     try:
-        analysis = analyse(local, max_pixels=settings.PHOTO_MAX_PIXELS)
+        analysis, _ = analyse_in_child(local, limits)
     except UnreadableImageError as error:
         return _error_outcome(str(error))
-    except Exception as error:
-        # Decoders of untrusted files raise more than they document; such a file must end in
-        # ERROR rather than fail the task and be re-queued by the sweep for ever.
-        logger.exception("photo analysis failed", extra={"photo_id": str(photo.pk)})
-        return _error_outcome(f"the image could not be processed ({type(error).__name__})")
 
     metadata = analysis.metadata
     # The same local copy: the credentials are read from the bytes already out of storage.
@@ -199,7 +224,7 @@ def _distance_km(gps: GpsFix | None, property: Property) -> float | None:
 
 
 def _record(
-    photo_id: UUID | str, claimed_at: datetime, outcome: _Outcome, preview_name: str
+    photo_id: UUID | str, claimed_at: datetime | None, outcome: _Outcome, preview_name: str
 ) -> Photo | None:
     with transaction.atomic():
         photo = (
@@ -234,17 +259,29 @@ def _record(
 
 def photo_qc_requeue_stuck() -> list[UUID]:
     """Queues QC again for photos left PENDING or RUNNING for PHOTO_QC_STUCK_SECONDS (a lost
-    message, a killed worker, storage down beyond the task's retries); returns their ids.
+    message, a killed worker, storage down beyond the task's retries); returns their ids. A
+    photo left RUNNING by its last attempt (PHOTO_QC_MAX_ATTEMPTS) ends ERROR instead.
 
-    Side effects: touches each photo's ``updated_at`` (so that the next sweep waits as long
-    again) and queues ``photos.run_qc`` for each, at most SWEEP_BATCH per run.
+    Side effects: those photos are recorded ERROR with the reason (and ``photo.qc_completed``
+    broadcast after commit); touches each re-queued photo's ``updated_at`` (so that the next
+    sweep waits as long again) and queues ``photos.run_qc`` for each, at most SWEEP_BATCH per run.
     """
     now = timezone.now()
     stuck_since = now - timedelta(seconds=settings.PHOTO_QC_STUCK_SECONDS)
-    photo_ids = list(
-        Photo.objects.filter(
-            qc_status__in=(QcStatus.PENDING, QcStatus.RUNNING), updated_at__lt=stuck_since
+    stuck = Photo.objects.filter(
+        qc_status__in=(QcStatus.PENDING, QcStatus.RUNNING), updated_at__lt=stuck_since
+    )
+    exhausted = stuck.filter(
+        qc_status=QcStatus.RUNNING, qc_attempts__gte=settings.PHOTO_QC_MAX_ATTEMPTS
+    ).values_list("pk", "qc_started_at", "qc_attempts")[:SWEEP_BATCH]
+    for photo_id, started_at, attempts in exhausted:
+        reason = (
+            f"QC was started {attempts} times and never finished "
+            "(its worker was killed or timed out)"
         )
+        _record(photo_id, started_at, _error_outcome(reason), "")
+    photo_ids = list(
+        stuck.filter(qc_attempts__lt=settings.PHOTO_QC_MAX_ATTEMPTS)
         .order_by("created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )

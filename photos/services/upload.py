@@ -15,7 +15,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import User
 from photos.exif import ImageTooLargeError, UnreadableImageError
-from photos.imaging import ACCEPTED_CONTENT_TYPES, open_image, sniff
+from photos.imaging import ACCEPTED_CONTENT_TYPES, DecodeTooLargeError, open_image, sniff
 from photos.models import Category, Photo
 from photos.storage import storage_access, storage_or_unavailable
 from photos.tasks import run_qc
@@ -64,7 +64,8 @@ def photo_upload(
 
     For the owner while the property is a draft and the assigned agent while inspecting: 404
     for whoever cannot see the property, 403 for the others who can, 409 in another status. The
-    file must be an accepted image by its content (415) within the size and pixel limits (413).
+    file must be an accepted image by its content (415) within the size, pixel and decode memory
+    limits (413).
     A retry with an ``idempotency_key`` the actor already used returns the first photo (409 if
     that key went with another property or category).
 
@@ -194,7 +195,14 @@ def _check_upload(file: UploadedFile) -> _CheckedUpload:
         )
     try:
         # Parses the header alone. Not closed: Image.close() would close the upload's file.
-        open_image(stream, settings.PHOTO_MAX_PIXELS)
+        open_image(stream, settings.PHOTO_MAX_PIXELS, settings.PHOTO_MAX_DECODE_MB)
+    except DecodeTooLargeError as error:
+        raise PayloadTooLargeError(
+            f"The image would take too much memory to decode (at most "
+            f"{settings.PHOTO_MAX_DECODE_MB:,} MB): {error}.",
+            code=ErrorCode.DECODE_TOO_LARGE,
+            field="file",
+        ) from error
     except ImageTooLargeError as error:
         raise PayloadTooLargeError(
             f"The image has too many pixels (at most {settings.PHOTO_MAX_PIXELS:,}): {error}.",

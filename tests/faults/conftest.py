@@ -38,11 +38,13 @@ from tests.support.processes import (
 T = TypeVar("T")
 
 FAULTS_REDIS_DATABASE = 4
-# A task may run 10 s, so the sweep may take over a claim 12 s old (settings require more).
+# A task may run 10 s, so the sweep may take over a claim 12 s old (settings require more), and
+# a decode 5 s (settings require less than the soft limit).
 QC_ENVIRONMENT = {
     "CELERY_TASK_TIME_LIMIT": "10",
     "CELERY_TASK_SOFT_TIME_LIMIT": "8",
     "PHOTO_QC_STUCK_SECONDS": "12",
+    "PHOTO_MAX_DECODE_SECONDS": "5",
 }
 STUCK_SECONDS = int(QC_ENVIRONMENT["PHOTO_QC_STUCK_SECONDS"])
 FINAL_STATUSES = frozenset({QcStatus.PASS, QcStatus.WARN, QcStatus.FAIL, QcStatus.ERROR})

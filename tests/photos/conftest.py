@@ -3,7 +3,6 @@ uploads them, and a listener in the staff group."""
 
 import io
 import struct
-import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,11 @@ from rest_framework.test import APIClient
 from photos.models import Photo
 from photos.provenance import TrustSettings
 from properties.models import Property, Status
+from propflow import sms
 from tests.cast import Cast
 from tests.events import EventListener, listen_to_staff
 from tests.factories import PropertyFactory
-from tests.support.images import C2PA_CORPUS_DIR, make_jpeg
+from tests.support.images import C2PA_CORPUS_DIR, make_jpeg, png_chunk
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -82,14 +82,8 @@ def image_bytes(image_format: str, size: tuple[int, int] = (64, 48)) -> bytes:
 
 def png_header(width: int, height: int) -> bytes:
     """A valid PNG of a few dozen bytes whose header claims width x height pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IEND", b"")
 
 
 def jpeg_header(width: int, height: int) -> bytes:
@@ -111,6 +105,13 @@ def jpeg_header(width: int, height: int) -> bytes:
 
 def photo_count() -> int:
     return Photo.objects.count()
+
+
+def assert_nothing_stored(media_root, callbacks) -> None:
+    assert photo_count() == 0
+    assert stored_files(media_root) == []
+    assert callbacks == []  # no QC task, no event, no SMS queued
+    assert sms.outbox == []
 
 
 @pytest.fixture

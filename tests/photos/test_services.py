@@ -238,7 +238,7 @@ def test_qc_ends_in_error_when_a_decoder_fails_unexpectedly(inspecting, monkeypa
         raise RuntimeError("libheif: internal error")
 
     photo = uploaded(inspecting, phone_jpeg(inspecting))
-    monkeypatch.setattr("photos.services.qc.analyse", decoder_crash)
+    monkeypatch.setattr("photos.decode_process.analyse", decoder_crash)
 
     photo_run_qc(photo_id=photo.pk)
 

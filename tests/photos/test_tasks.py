@@ -11,6 +11,7 @@ from celery import current_app
 from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
+from photos.decode_process import DecodeAbortedError
 from photos.models import Photo, QcStatus
 from photos.services import ReviewDecision, photo_review
 from photos.storage import TransientStorageError
@@ -32,7 +33,14 @@ def test_the_task_is_registered_for_safe_redelivery():
         run_qc.autoretry_for,  # type: ignore[attr-defined]  # celery-types lacks it
         run_qc.max_retries,
         requeue_stuck.name,
-    ) == ("photos.run_qc", True, True, (TransientStorageError,), 5, "photos.requeue_stuck")
+    ) == (
+        "photos.run_qc",
+        True,
+        True,
+        (TransientStorageError, DecodeAbortedError),
+        5,
+        "photos.requeue_stuck",
+    )
 
 
 def test_the_sweep_runs_every_five_minutes(settings):
@@ -168,7 +176,8 @@ def test_when_retries_run_out_the_photo_waits_for_the_sweep(inspecting, flaky_st
     assert isinstance(result.result, TransientStorageError)
     assert flaky_storage.reads == 6  # the first try and 5 retries
     photo.refresh_from_db()
-    assert (photo.qc_status, photo.qc_started_at) == (QcStatus.PENDING, None)
+    # Nothing was decoded: the six claims count no attempt, and the sweep will run it again.
+    assert (photo.qc_status, photo.qc_started_at, photo.qc_attempts) == (QcStatus.PENDING, None, 0)
 
 
 def test_a_permanent_storage_error_is_not_retried(inspecting, flaky_storage):

@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from photos.models import Photo
 from properties.models import Status
-from propflow import sms
 from tests.cast import ROLES
 from tests.factories import PhotoFactory
 from tests.photos.conftest import (
+    assert_nothing_stored,
     image_bytes,
     jpeg_header,
     photo_count,
@@ -50,13 +50,6 @@ PHOTO_FIELDS = [
     "processed_at",
 ]
 JPEG = make_jpeg(320, 240)
-
-
-def assert_nothing_stored(media_root, callbacks) -> None:
-    assert photo_count() == 0
-    assert stored_files(media_root) == []
-    assert callbacks == []  # no QC task, no event, no SMS queued
-    assert sms.outbox == []
 
 
 def test_it_stores_the_owners_photo_unchanged_and_queues_its_qc(

@@ -10,6 +10,7 @@ import io
 import json
 import random
 import struct
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -169,6 +170,42 @@ def _dms(degrees: float) -> tuple[float, float, float]:
     minutes = int((value - whole) * 60)
     seconds = ((value - whole) * 60 - minutes) * 60
     return (float(whole), float(minutes), round(seconds, 6))
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: its length, type, data and CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bomb(width: int = 10_000, height: int = 10_000, *, color_type: int = 0) -> bytes:
+    """A 16-bit PNG of black pixels: under a megabyte that decodes to hundreds (the audit's).
+
+    `color_type` 0 is grayscale (2 bytes a pixel in the file, as Pillow's I;16 holds it), 2 RGB
+    (6 bytes a pixel in the file, 4 in Pillow's RGB). The rows are compressed one at a time.
+    """
+    bands = {0: 1, 2: 3}[color_type]
+    header = struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0)
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (1 + width * bands * 2)  # filter type 0, then the samples
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", data)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def png_chunk_bomb(chunks: int = 2_000_000, *, where: str = "before") -> bytes:
+    """A small PNG padded with `chunks` empty ancillary chunks (12 bytes each, 24 MB for the
+    audit's two million) before or after its image data: slow to walk, nothing to decode."""
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 120, 150)).save(image, "PNG")
+    png = image.getvalue()
+    empty = png_chunk(b"zzZz", b"") * chunks
+    marker = b"IDAT" if where == "before" else b"IEND"
+    at = png.index(marker) - 4
+    return png[:at] + empty + png[at:]
 
 
 CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "photos"
