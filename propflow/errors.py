@@ -66,6 +66,10 @@ class ErrorCode(StrEnum):
     UNREADABLE_IMAGE = "unreadable_image"
     STORAGE_UNAVAILABLE = "storage_unavailable"
 
+    # outbox (the event log)
+    INVALID_EVENT_ID = "invalid_event_id"
+    EVENTS_GONE = "events_gone"  # an `after` older than the log's retention: reload
+
 
 class DomainError(Exception):
     """A refusal from a service: ``detail`` for people, ``code`` for programs, ``field`` when one
@@ -94,6 +98,10 @@ class ForbiddenError(DomainError):
 
 class ConflictError(DomainError):
     status_code = HTTPStatus.CONFLICT
+
+
+class GoneError(DomainError):
+    status_code = HTTPStatus.GONE
 
 
 class PayloadTooLargeError(DomainError):

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "accounts",
     "properties",
     "photos",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,11 @@ if WEBSOCKET_SESSION_RECHECK_SECONDS <= 0:
 # A session's socket closes (4401) after this long, however valid the session: a workday.
 # A token's socket closes when the token expires (JWT_ACCESS_MINUTES).
 WEBSOCKET_SESSION_MAX_SECONDS = env.int("WEBSOCKET_SESSION_MAX_SECONDS", default=12 * 60 * 60)
+# The event log (outbox) keeps events this long: the socket's and the API's `after` reach back
+# this far, and an older one is answered 410 (close 4410).
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
+if EVENT_RETENTION_DAYS <= 0:
+    raise ImproperlyConfigured("EVENT_RETENTION_DAYS must be positive.")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -194,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-photos": {
         "task": "photos.requeue_stuck",
         "schedule": crontab(minute="*/5"),
+    },
+    "prune-events": {
+        "task": "outbox.prune_events",
+        "schedule": crontab(hour=3, minute=41),
     },
 }
 

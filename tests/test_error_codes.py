@@ -362,6 +362,17 @@ def account_disabled(world):
     return world.api().post(OTP_VERIFY, {"phone": PHONE, "code": code}, format="json")
 
 
+def invalid_event_id(world):
+    return world.api(world.owner).get("/api/v1/events/", {"after": "yesterday"})
+
+
+def events_gone(world):
+    from outbox.models import event_public_id
+
+    # No event has this id any more (none ever had: the log starts at 1).
+    return world.api(world.owner).get("/api/v1/events/", {"after": event_public_id(0)})
+
+
 def row(code: str, status: int, trigger: Callable[[World], Any]) -> Any:
     return pytest.param(code, status, trigger, id=trigger.__name__)
 
@@ -418,6 +429,9 @@ ROWS = [
     row("unsupported_image", 415, unsupported_image),
     row("unreadable_image", 415, unreadable_image),
     row("storage_unavailable", 503, storage_unavailable),
+    # The event log.
+    row("invalid_event_id", 400, invalid_event_id),
+    row("events_gone", 410, events_gone),
 ]
 
 

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from outbox.services import event_record
 from photos.content import content_check
-from photos.events import qc_completed_events
+from photos.events import qc_completed_payloads
 from photos.exif import GpsFix, UnreadableImageError
 from photos.imaging import analyse, dhash_from_hex, dhash_to_hex
 from photos.models import Photo, QcStatus
@@ -22,7 +23,6 @@ from photos.selectors import provenance_trust, qc_thresholds
 from photos.storage import TransientStorageError, local_copy, store_preview
 from photos.tasks import run_qc
 from properties.models import Property
-from propflow.realtime.broadcast import broadcast_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +231,8 @@ def _record(
         photo.save(
             update_fields=[*outcome.fields, "preview", "processed_at", "updated_at"],
         )
-        for audience, event in qc_completed_events(photo):
-            broadcast_on_commit(audience, event)
+        payload, staff_payload = qc_completed_payloads(photo)
+        event_record(subject=photo.property, payload=payload, staff_payload=staff_payload)
     logger.info(
         "photo checked",
         extra={
