@@ -1,11 +1,21 @@
-"""Reading the event log: what a user may hear, as the messages the socket sends."""
+"""Reading the event log (what a user may hear, as the messages the socket sends) and the
+webhooks (whose endpoints, which endpoints hear an event)."""
 
 from typing import Any
+from uuid import UUID
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
-from outbox.models import Event, event_public_id, event_seq
+from outbox.models import (
+    Event,
+    WebhookDelivery,
+    WebhookEndpoint,
+    event_public_id,
+    event_seq,
+)
 from propflow.realtime.replay import EventsGone, MalformedEventId
 
 
@@ -52,3 +62,52 @@ class OutboxLog:
 
 
 LOG = OutboxLog()
+
+
+def webhooks_of(user: AbstractBaseUser) -> QuerySet[WebhookEndpoint]:
+    """The user's own endpoints (staff too: the admin shows everyone's)."""
+    return WebhookEndpoint.objects.filter(owner_id=user.pk)
+
+
+def webhook_get_for(
+    user: AbstractBaseUser, endpoint_id: UUID | str, *, for_update: bool = False
+) -> WebhookEndpoint:
+    """One of the user's endpoints; Http404 for anyone else's or none."""
+    endpoints = webhooks_of(user)
+    if for_update:
+        endpoints = endpoints.select_for_update()
+    try:
+        return endpoints.get(pk=endpoint_id)
+    except (WebhookEndpoint.DoesNotExist, ValueError, ValidationError) as error:
+        raise Http404("No such webhook.") from error
+
+
+def webhook_delivery_get_for(
+    user: AbstractBaseUser,
+    endpoint_id: UUID | str,
+    delivery_id: UUID | str,
+    *,
+    for_update: bool = False,
+) -> WebhookDelivery:
+    """One delivery of one of the user's endpoints; Http404 otherwise."""
+    endpoint = webhook_get_for(user, endpoint_id)
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+    if for_update:
+        deliveries = deliveries.select_for_update()
+    try:
+        return deliveries.get(pk=delivery_id)
+    except (WebhookDelivery.DoesNotExist, ValueError, ValidationError) as error:
+        raise Http404("No such delivery.") from error
+
+
+def endpoints_hearing(event: Event) -> list[WebhookEndpoint]:
+    """The active endpoints the event goes to: staff's (while their owner is staff), and its
+    owner's (the audience fixed in the log; agents have none), that want its type. Judged here
+    rather than in SQL: the staff roles are the user model's, and the endpoints are few."""
+    candidates = WebhookEndpoint.objects.filter(is_active=True, owner__is_active=True)
+    return [
+        endpoint
+        for endpoint in candidates.select_related("owner")
+        if (getattr(endpoint.owner, "is_staff", False) or endpoint.owner_id == event.owner_id)
+        and (not endpoint.event_types or event.type in endpoint.event_types)
+    ]

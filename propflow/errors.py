@@ -69,6 +69,9 @@ class ErrorCode(StrEnum):
     # outbox (the event log)
     INVALID_EVENT_ID = "invalid_event_id"
     EVENTS_GONE = "events_gone"  # an `after` older than the log's retention: reload
+    WEBHOOKS_FORBIDDEN = "webhooks_forbidden"  # agents have no webhooks
+    WEBHOOK_URL_REFUSED = "webhook_url_refused"  # not https, or not a public address
+    UNKNOWN_EVENT_TYPE = "unknown_event_type"
 
 
 class DomainError(Exception):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from outbox.models import Event
 from outbox.selectors import event_message
+from outbox.tasks import fan_out_webhooks
 from propflow.realtime.broadcast import STAFF_GROUP, broadcast_on_commit, user_group
 
 # The key of the PostgreSQL advisory lock that orders the writers of the log ("outbox").
@@ -40,7 +41,8 @@ def event_record(
     Side effects: on PostgreSQL, takes the log's advisory lock until the transaction ends, so
     that events get their ids in the order their transactions commit (SQLite has one writer at
     a time already) and a listener reading after an id never misses one committed later with a
-    smaller one. After commit, broadcasts the messages to the audience's groups."""
+    smaller one. After commit, broadcasts the messages to the audience's groups and queues the
+    event's webhook deliveries (``outbox.fan_out_webhooks``)."""
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -62,6 +64,8 @@ def event_record(
     else:
         broadcast_on_commit([STAFF_GROUP], event_message(event, staff=True))
         broadcast_on_commit(participants, message)
+    # celery-types predates delay_on_commit (Celery 5.4).
+    fan_out_webhooks.delay_on_commit(event_seq=event.seq)  # type: ignore[attr-defined]
     return event
 
 
