@@ -12,11 +12,11 @@ def prune_events() -> int:
 
 
 @shared_task(name="outbox.fan_out_webhooks", acks_late=True, reject_on_worker_lost=True)
-def fan_out_webhooks(*, event_seq: int) -> int:
+def fan_out_webhooks(*, event_id: str) -> int:
     """Makes and queues the event's webhook deliveries (outbox.services.webhooks_fan_out)."""
     from outbox.services import webhooks_fan_out
 
-    return webhooks_fan_out(event_seq=event_seq)
+    return webhooks_fan_out(event_id=event_id)
 
 
 @shared_task(name="outbox.deliver_webhook", acks_late=True, reject_on_worker_lost=True)

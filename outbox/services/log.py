@@ -65,7 +65,7 @@ def event_record(
         broadcast_on_commit([STAFF_GROUP], event_message(event, staff=True))
         broadcast_on_commit(participants, message)
     # celery-types predates delay_on_commit (Celery 5.4).
-    fan_out_webhooks.delay_on_commit(event_seq=event.seq)  # type: ignore[attr-defined]
+    fan_out_webhooks.delay_on_commit(event_id=message["id"])  # type: ignore[attr-defined]
     return event
 
 

@@ -26,6 +26,7 @@ from outbox.models import (
     WebhookEndpoint,
     WebhookSecret,
     event_public_id,
+    event_seq,
 )
 from outbox.selectors import (
     endpoints_hearing,
@@ -160,13 +161,14 @@ def _queue(delivery_id: UUID) -> None:
     deliver_webhook.delay_on_commit(delivery_id=str(delivery_id))  # type: ignore[attr-defined]
 
 
-def webhooks_fan_out(*, event_seq: int) -> int:
+def webhooks_fan_out(*, event_id: str) -> int:
     """Makes the event's delivery to every active endpoint that may hear it and wants its type
     (at most one per endpoint: a repeated fan-out makes none), and queues those not tried yet;
     returns how many it queued."""
-    event = Event.objects.filter(seq=event_seq).first()
+    seq = event_seq(event_id)
+    event = None if seq is None else Event.objects.filter(seq=seq).first()
     if event is None:
-        return 0
+        return 0  # pruned, or no event id
     endpoints = [endpoint.pk for endpoint in endpoints_hearing(event)]
     now = timezone.now()
     with transaction.atomic():

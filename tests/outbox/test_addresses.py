@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from outbox.addresses import is_public
-from outbox.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from outbox.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, event_public_id
 from outbox.services import event_record, webhook_attempt, webhook_create, webhooks_fan_out
 from propflow.errors import InvalidInputError
 from tests.cast import Cast
@@ -86,7 +86,7 @@ def test_a_name_that_resolves_to_a_private_address_at_delivery_is_not_contacted(
     NAMES["rebind.example.com"] = ["127.0.0.1"]
     property = PropertyFactory.create(owner=cast.owner)
     event = event_record(subject=property, payload={"type": "photo.reviewed"})
-    webhooks_fan_out(event_seq=event.seq)
+    webhooks_fan_out(event_id=event_public_id(event.seq))
 
     webhook_attempt(delivery_id=WebhookDelivery.objects.get().pk, now=timezone.now())
 

@@ -44,7 +44,7 @@ def emit(property: Property, **payload: Any) -> Event:
         payload={"type": "photo.reviewed", "detail": "for the owner", **payload},
         staff_payload={"type": "photo.reviewed", "detail": "for staff", **payload},
     )
-    webhooks_fan_out(event_seq=event.seq)
+    webhooks_fan_out(event_id=event_public_id(event.seq))
     return event
 
 
@@ -140,7 +140,7 @@ def test_an_attempt_run_twice_sends_once(
 
     webhook_attempt(delivery_id=delivery.pk, now=now)
     repeated = webhook_attempt(delivery_id=delivery.pk, now=now)
-    webhooks_fan_out(event_seq=delivery.event_id)
+    webhooks_fan_out(event_id=event_public_id(delivery.event_id))
 
     assert repeated is None
     assert len(receiver.received) == 1

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from outbox.models import WebhookDelivery, WebhookEndpoint
+from outbox.models import WebhookDelivery, WebhookEndpoint, event_public_id
 from outbox.services import event_record, webhook_create, webhooks_fan_out
 from tests.cast import Cast
 from tests.factories import PropertyFactory
@@ -137,7 +137,7 @@ def test_deliveries_are_listed_and_redelivered_by_the_owner_only(cast: Cast) -> 
     event = event_record(
         subject=PropertyFactory.create(owner=cast.owner), payload={"type": "photo.reviewed"}
     )
-    webhooks_fan_out(event_seq=event.seq)
+    webhooks_fan_out(event_id=event_public_id(event.seq))
     delivery = WebhookDelivery.objects.get()
     path = f"{WEBHOOKS}{endpoint.pk}/deliveries/"
 

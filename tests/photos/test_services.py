@@ -154,7 +154,9 @@ def test_qc_runs_once_however_often_it_is_asked(inspecting, django_capture_on_co
 
     assert first is not None
     assert second is None
-    assert len(callbacks) == 2  # one photo.qc_completed: to staff, to the owner and agent
+    assert (
+        len(callbacks) == 3
+    )  # one photo.qc_completed: to staff, to the owner and agent, its webhooks
 
 
 def test_qc_leaves_a_fresh_run_alone_and_takes_over_an_abandoned_one(inspecting, settings):

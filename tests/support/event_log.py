@@ -26,6 +26,10 @@ HEARD_AFTER_SUBMIT = {
 }
 
 
+def latest_event_id() -> str:
+    return event_public_id(Event.objects.latest("seq").seq)
+
+
 def make_history(cast: Cast) -> dict[str, str]:
     """A draft of the owner's submitted, assigned to the agent, declined by it, and assigned
     to the other agent; the id of each step's event."""
