@@ -78,7 +78,7 @@ def resolve_target(url: str) -> Target:
     resolver: Resolver = import_string(settings.WEBHOOK_RESOLVER)
     try:
         found = resolver(host, port)
-    except (OSError, UnicodeError) as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the name; UnicodeError too
         raise AddressRefused(f"The host {host} does not resolve.") from error
     if not found:
         raise AddressRefused(f"The host {host} does not resolve.")

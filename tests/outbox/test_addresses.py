@@ -44,6 +44,8 @@ PUBLIC = "93.184.215.14"
         "https://user:pass@hooks.example.com/in",
         "https://hooks.example.com:99999/in",
         "not a url",
+        "https://bad\x00name.example.com/in",
+        "https://[::1/in",
     ],
 )
 def test_a_url_that_is_not_https_to_a_public_address_is_refused(cast: Cast, url: str) -> None:
