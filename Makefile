@@ -48,6 +48,7 @@ pytest: $(VENV)/.dev-installed
 benchmark: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks.property_list --properties 2000 --requests 5
 	$(BIN)/python -m benchmarks.photo_pipeline --sizes 12
+	$(BIN)/python -m benchmarks.event_log --transitions 100
 	$(BIN)/python -m benchmarks.upload_to_event --photos 10
 	$(BIN)/python -m benchmarks.websocket_fanout --clients 10,100
 	$(BIN)/python -m benchmarks.dashboard_stats --properties 2000 --repeats 5

@@ -23,7 +23,6 @@ class PhotosConfig(AppConfig):
         connection_created.connect(_register_sqlite_functions, dispatch_uid="photos.sqlite")
 
 
-
 def _register_sqlite_functions(connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     """The reuse lookup's distance on SQLite, which has no popcount (PostgreSQL's bit_count does
     it there): the connection's SQL machinery, not business logic, hence a signal."""

@@ -1,25 +1,19 @@
 """The photo events: the payloads of a QC result and of a reviewer's decision.
 
-A photo's events go to its property's audience (``properties.events.property_audience``): the
-services build the payload and hand it to ``propflow.realtime.broadcast``. A QC result is told
-to staff and to the property's owner and agent apart: only staff may hear of another property.
+A photo's events go to its property's audience (staff, the owner, the agent assigned now): the
+services build the payload and record it in the event log (``outbox.services.event_record``).
+A QC result has a payload of its own for staff: only staff may hear of another property.
 """
 
 from typing import Any
 
 from photos.models import Photo
 from photos.qc import qc_checks_for
-from properties.events import property_participants
-from propflow.realtime.broadcast import STAFF_GROUP
 
 
-def qc_completed_events(photo: Photo) -> list[tuple[list[str], dict[str, Any]]]:
-    """The QC result for each audience (its groups, its payload): staff, then the owner and
-    the agent."""
-    return [
-        ([STAFF_GROUP], _qc_completed(photo, staff=True)),
-        (property_participants(photo.property), _qc_completed(photo, staff=False)),
-    ]
+def qc_completed_payloads(photo: Photo) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The QC result for the owner and the agent, and for staff."""
+    return _qc_completed(photo, staff=False), _qc_completed(photo, staff=True)
 
 
 def _qc_completed(photo: Photo, *, staff: bool) -> dict[str, Any]:

@@ -12,15 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from outbox.services import event_record
 from photos.selectors import photo_categories_missing
-from properties.events import property_audience, status_changed_payload
+from properties.events import status_changed_payload
 from properties.models import Property, Status, StatusChange
 from properties.selectors import actions_allowed, actors_for, property_get_for
 from properties.stats import stats_invalidate
 from properties.tasks import make_report, notify_agent
 from properties.workflow import ACTION_OF_CHANGE, TRANSITIONS, Action, Actor
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
-from propflow.realtime.broadcast import broadcast_on_commit
 from propflow.sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ def property_transition(
         reason=reason,
     )
     stats_invalidate()
-    broadcast_on_commit(property_audience(property), status_changed_payload(change))
+    event_record(subject=property, payload=status_changed_payload(change))
     if action in AGENT_TEXTED_ON:
         # celery-types predates delay_on_commit (Celery 5.4).
         notify_agent.delay_on_commit(status_change_id=change.pk)  # type: ignore[attr-defined]

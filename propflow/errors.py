@@ -69,6 +69,13 @@ class ErrorCode(StrEnum):
     UNREADABLE_IMAGE = "unreadable_image"
     STORAGE_UNAVAILABLE = "storage_unavailable"
 
+    # outbox (the event log)
+    INVALID_EVENT_ID = "invalid_event_id"
+    EVENTS_GONE = "events_gone"  # an `after` older than the log's retention: reload
+    WEBHOOKS_FORBIDDEN = "webhooks_forbidden"  # agents have no webhooks
+    WEBHOOK_URL_REFUSED = "webhook_url_refused"  # not https, or not a public address
+    UNKNOWN_EVENT_TYPE = "unknown_event_type"
+
 
 class DomainError(Exception):
     """A refusal from a service: ``detail`` for people, ``code`` for programs, ``field`` when one
@@ -97,6 +104,10 @@ class ForbiddenError(DomainError):
 
 class ConflictError(DomainError):
     status_code = HTTPStatus.CONFLICT
+
+
+class GoneError(DomainError):
+    status_code = HTTPStatus.GONE
 
 
 class PayloadTooLargeError(DomainError):

@@ -14,6 +14,7 @@ _DESCRIPTIONS = {
     403: "The role may not do this",
     404: "Not found, or not yours",
     409: "Wrong state",
+    410: "Gone: older than the event log keeps (reload)",
     413: "Too large",
     415: "Not an accepted image",
     429: "Rate limited (see Retry-After)",

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "accounts",
     "properties",
     "photos",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,37 @@ if WEBSOCKET_SESSION_RECHECK_SECONDS <= 0:
 # A session's socket closes (4401) after this long, however valid the session: a workday.
 # A token's socket closes when the token expires (JWT_ACCESS_MINUTES).
 WEBSOCKET_SESSION_MAX_SECONDS = env.int("WEBSOCKET_SESSION_MAX_SECONDS", default=12 * 60 * 60)
+# The event log (outbox) keeps events this long: the socket's and the API's `after` reach back
+# this far, and an older one is answered 410 (close 4410).
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
+if EVENT_RETENTION_DAYS <= 0:
+    raise ImproperlyConfigured("EVENT_RETENTION_DAYS must be positive.")
+
+# --- Webhooks -------------------------------------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Seconds after the first attempt of each retry; then the delivery is failed.
+WEBHOOK_RETRY_SCHEDULE = [
+    int(delay)
+    for delay in env.list(
+        "WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000"]
+    )
+]
+if WEBHOOK_TIMEOUT_SECONDS <= 0 or any(delay < 0 for delay in WEBHOOK_RETRY_SCHEDULE):
+    raise ImproperlyConfigured(
+        "WEBHOOK_TIMEOUT_SECONDS must be positive, the retry delays not negative."
+    )
+# http and non-public addresses (loopback, private, link-local, metadata): a developer's.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+# The secrets are kept encrypted with this (any string; by default derived from SECRET_KEY, so
+# that changing SECRET_KEY makes the stored secrets unreadable: set this to keep them).
+WEBHOOK_ENCRYPTION_KEY = env.str("WEBHOOK_ENCRYPTION_KEY", default=f"webhooks:{SECRET_KEY}")
+# Resolves a host name to its addresses (host, port) -> [address]; checked before connecting.
+WEBHOOK_RESOLVER = env.str("WEBHOOK_RESOLVER", default="outbox.addresses.system_resolver")
+# A CA bundle for the receivers' certificates, None for the system's.
+WEBHOOK_CA_FILE = env.str("WEBHOOK_CA_FILE", default=None)
+WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+# How often beat queues the deliveries whose next attempt is due.
+WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=5.0)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -194,6 +226,14 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-photos": {
         "task": "photos.requeue_stuck",
         "schedule": crontab(minute="*/5"),
+    },
+    "prune-events": {
+        "task": "outbox.prune_events",
+        "schedule": crontab(hour=3, minute=41),
+    },
+    "retry-webhooks": {
+        "task": "outbox.retry_webhooks",
+        "schedule": WEBHOOK_SWEEP_SECONDS,
     },
 }
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("properties.api.urls")),
     path("api/v1/", include("photos.api.urls")),
+    path("api/v1/", include("outbox.api.urls")),
     re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script from its own URL (?script), not inline: the docs'
     # Content-Security-Policy allows no inline script (propflow.csp).

@@ -1,5 +1,9 @@
 """The one event listener of the tests: channels on the real channel layer (in memory, fresh for
-each test: tests/conftest.py), subscribed to groups as a consumer's would be."""
+each test: tests/conftest.py), subscribed to groups as a consumer's would be.
+
+Every event carries its event log id (``evt_…``); the listener checks it is there and gives the
+rest of the event: the ids' order and replay are the event log's tests (tests/outbox,
+tests/realtime/test_replay.py)."""
 
 import asyncio
 from collections.abc import Iterable
@@ -40,7 +44,9 @@ async def _drain(channels: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
             except TimeoutError:
                 break
             assert message["type"] == "event.message"
-            received[group].append(message["event"])
+            event = dict(message["event"])
+            assert event.pop("id").startswith("evt_")
+            received[group].append(event)
     return received
 
 

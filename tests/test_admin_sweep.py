@@ -40,6 +40,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from outbox.models import Event, WebhookDelivery, WebhookEndpoint
 from photos.models import Category, Photo, QcStatus
 from properties.models import Property, Status
 from properties.services import property_transition
@@ -140,7 +141,7 @@ class World:
 def _subjects(cast: Cast) -> dict[type[Model], Model]:
     """The object each model's pages are asked about: a property in review with checked
     photos, an agent and its history; the owner's account; a token, used then blacklisted; a
-    task's and a group's results."""
+    webhook endpoint and a delivery; a task's and a group's results."""
     in_review = property_in(Status.IN_REVIEW, cast=cast)
     photo = PhotoFactory.create(
         property=in_review,
@@ -161,7 +162,16 @@ def _subjects(cast: Cast) -> dict[type[Model], Model]:
         agent_id=cast.assigned_agent.pk,
     )
     RefreshToken.for_user(cast.owner).blacklist()
+    # A client's webhook endpoint and its delivery of the assignment's event.
+    endpoint = WebhookEndpoint.objects.create(
+        owner=cast.owner, url="https://hooks.example.com/in", event_types=["photo.reviewed"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=Event.objects.latest("seq"), last_error="HTTP 500"
+    )
     return {
+        WebhookEndpoint: endpoint,
+        WebhookDelivery: delivery,
         Property: in_review,
         Photo: photo,
         User: cast.owner,

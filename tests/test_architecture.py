@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "properties", "photos")
+APPS = ("accounts", "properties", "photos", "outbox")
 CONSUMERS = "propflow.realtime.consumers"
 
 
@@ -146,3 +146,13 @@ def test_the_modules_of_an_app_import_each_other_without_a_cycle(app: str) -> No
     found = cycles(graph)
 
     assert found == [], f"import cycles in {app}:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+def test_the_event_log_imports_no_other_app() -> None:
+    """The apps write to the log (``outbox.services.event_record``); it names none of them, so
+    that every app may, and the webhooks read it without knowing what the events are about."""
+    others = tuple(app for app in APPS if app != "outbox")
+
+    offending = offending_imports("outbox", others)
+
+    assert offending == [], "outbox must import no other app:\n" + "\n".join(offending)

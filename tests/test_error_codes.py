@@ -375,6 +375,33 @@ def account_disabled(world):
     return world.api().post(OTP_VERIFY, {"phone": PHONE, "code": code}, format="json")
 
 
+def invalid_event_id(world):
+    return world.api(world.owner).get("/api/v1/events/", {"after": "yesterday"})
+
+
+def events_gone(world):
+    from outbox.models import event_public_id
+
+    # No event has this id any more (none ever had: the log starts at 1).
+    return world.api(world.owner).get("/api/v1/events/", {"after": event_public_id(0)})
+
+
+def webhooks_forbidden(world):
+    body = {"url": "https://93.184.215.14/hooks"}
+    return world.api(world.agent).post("/api/v1/webhooks/", body, format="json")
+
+
+def webhook_url_refused(world):
+    world.settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    body = {"url": "https://127.0.0.1/hooks"}
+    return world.api(world.owner).post("/api/v1/webhooks/", body, format="json")
+
+
+def unknown_event_type(world):
+    body = {"url": "https://93.184.215.14/hooks", "event_types": ["photo.deleted"]}
+    return world.api(world.owner).post("/api/v1/webhooks/", body, format="json")
+
+
 def row(code: str, status: int, trigger: Callable[[World], Any]) -> Any:
     return pytest.param(code, status, trigger, id=trigger.__name__)
 
@@ -434,6 +461,12 @@ ROWS = [
     row("unsupported_image", 415, unsupported_image),
     row("unreadable_image", 415, unreadable_image),
     row("storage_unavailable", 503, storage_unavailable),
+    # The event log.
+    row("invalid_event_id", 400, invalid_event_id),
+    row("events_gone", 410, events_gone),
+    row("webhooks_forbidden", 403, webhooks_forbidden),
+    row("webhook_url_refused", 400, webhook_url_refused),
+    row("unknown_event_type", 400, unknown_event_type),
 ]
 
 

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from outbox.services import event_record
 from photos.content import content_check
 from photos.decode_process import DecodeAbortedError, DecodeLimits, analyse_in_child
-from photos.events import qc_completed_events
+from photos.events import qc_completed_payloads
 from photos.exif import GpsFix, UnreadableImageError
 from photos.imaging import dhash_to_hex
 from photos.models import Photo, QcStatus, dhash_columns
@@ -24,7 +25,6 @@ from photos.storage import TransientStorageError, local_copy, store_preview
 from photos.tasks import run_qc
 from properties.models import Property
 from properties.stats import stats_invalidate
-from propflow.realtime.broadcast import broadcast_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -244,8 +244,8 @@ def _record(
             update_fields=[*outcome.fields, "preview", "processed_at", "updated_at"],
         )
         stats_invalidate()
-        for audience, event in qc_completed_events(photo):
-            broadcast_on_commit(audience, event)
+        payload, staff_payload = qc_completed_payloads(photo)
+        event_record(subject=photo.property, payload=payload, staff_payload=staff_payload)
     logger.info(
         "photo checked",
         extra={

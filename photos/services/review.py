@@ -8,16 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from outbox.services import event_record
 from photos.events import reviewed_payload
 from photos.models import Photo, ReviewStatus
 from photos.selectors import photo_get_for
 from photos.tasks import notify_reshoot
-from properties.events import property_audience
 from properties.models import Status
 from properties.selectors import property_get_for
 from properties.stats import stats_invalidate
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
-from propflow.realtime.broadcast import broadcast_on_commit
 from propflow.sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ def photo_review(
         update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at", "updated_at"]
     )
     stats_invalidate()
-    broadcast_on_commit(property_audience(photo.property), reviewed_payload(photo))
+    event_record(subject=photo.property, payload=reviewed_payload(photo))
     if decision == ReviewDecision.RESHOOT:
         # celery-types predates delay_on_commit (Celery 5.4).
         notify_reshoot.delay_on_commit(photo_id=str(photo.pk))  # type: ignore[attr-defined]

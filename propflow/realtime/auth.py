@@ -36,6 +36,8 @@ Application = Callable[[Scope, Receive, Send], Any]
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_ORIGIN_FORBIDDEN = 4403  # a browser page of an origin that may not listen
 CLOSE_TOO_MANY_MESSAGES = 4429  # more messages than the token bucket allows
+CLOSE_BAD_AFTER = 4400  # an `after` that is no event id
+CLOSE_EVENTS_GONE = 4410  # an `after` older than the event log's retention: reload
 CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455's own code for a message over the size limit
 CLOSE_INTERNAL_ERROR = 1011  # RFC 6455's own: the server could not re-check the listener
 
@@ -82,8 +84,13 @@ class TokenAuthMiddleware:
 
 
 def _query_token(scope: Scope) -> str | None:
+    return query_value(scope, "token")
+
+
+def query_value(scope: Scope, name: str) -> str | None:
+    """The first value of a query parameter of the socket's URL, or None without one."""
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    values = query.get("token")
+    values = query.get(name)
     return values[0] if values else None
 
 

@@ -6,19 +6,24 @@ import logging
 import time
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
 
 from propflow.realtime.auth import (
+    CLOSE_BAD_AFTER,
+    CLOSE_EVENTS_GONE,
     CLOSE_INTERNAL_ERROR,
     CLOSE_MESSAGE_TOO_BIG,
     CLOSE_TOO_MANY_MESSAGES,
     CLOSE_UNAUTHENTICATED,
     TokenBucket,
     listener_revocation,
+    query_value,
     refusal,
 )
 from propflow.realtime.broadcast import STAFF_GROUP, user_group
+from propflow.realtime.replay import EventsGone, MalformedEventId, event_log
 
 logger = logging.getLogger("propflow.websocket")
 
@@ -27,8 +32,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
     """Forwards the events a listener may see, as JSON text messages.
 
     Side effects: on connect, refuses (accept, then close 4403 for a foreign Origin, 4401 without
-    a valid user) or joins the user's group, and the staff group for staff, and schedules a close
-    (4401) at the access token's expiry or the session socket's WEBSOCKET_SESSION_MAX_SECONDS.
+    a valid user) or joins the user's group, and the staff group for staff; with ``after=<id>``,
+    then sends the events after that one the user may hear (``propflow.realtime.replay``, read
+    in pages of REPLAY_PAGE_SIZE), and drops the live ones it replayed already (ids sort in
+    commit order: a live one no later than the last replayed was in the replay); closes 4400
+    for an ``after`` that is no event id, 4410 for one older than the retention. It schedules a
+    close (4401) at the access token's expiry or the session socket's
+    WEBSOCKET_SESSION_MAX_SECONDS.
     Every WEBSOCKET_SESSION_RECHECK_SECONDS, re-checks the listener (``listener_revocation``,
     one trip to the database thread) and closes 4401 once its session ended, its user is
     inactive or gone, or the user's staff role changed; 1011 when the re-check itself fails. On
@@ -41,10 +51,12 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
     """
 
     groups: list[str]
+    REPLAY_PAGE_SIZE = 200
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.closing = False
+        self.replayed_through: str | None = None
         self.expiry: asyncio.Task[None] | None = None
         self.recheck: asyncio.Task[None] | None = None
 
@@ -72,6 +84,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        after = query_value(self.scope, "after")
+        if after is not None and not await self.replay(after):
+            return
         expires_at = self.scope["auth_expires_at"]
         if expires_at is not None:
             self.expiry = asyncio.create_task(self.close_at(expires_at))
@@ -79,6 +94,27 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
             self.recheck_every(settings.WEBSOCKET_SESSION_RECHECK_SECONDS)
         )
         logger.info("websocket connected", extra={"user_id": str(user.pk)})
+
+    async def replay(self, after: str) -> bool:
+        """Sends the logged events after ``after``, page by page; False when it closed instead.
+        The groups were joined first: what commits meanwhile arrives live, after these."""
+        read = database_sync_to_async(event_log().messages_after)
+        user = self.scope["user"]
+        while True:
+            try:
+                messages = await read(user, after, self.REPLAY_PAGE_SIZE)
+            except MalformedEventId:
+                await self.close_with(CLOSE_BAD_AFTER, "after is not an event id")
+                return False
+            except EventsGone:
+                await self.close_with(CLOSE_EVENTS_GONE, "after is older than the event log")
+                return False
+            for message in messages:
+                await self.send_json(message)
+            if messages:
+                after = self.replayed_through = messages[-1]["id"]
+            if len(messages) < self.REPLAY_PAGE_SIZE:
+                return True
 
     async def disconnect(self, code: int) -> None:
         # The groups in self.groups are left by channels itself.
@@ -161,8 +197,15 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
 
     async def event_message(self, message: dict[str, Any]) -> None:
         """A ``propflow.realtime.broadcast`` event sent to one of this socket's groups."""
-        if not self.closing:
-            await self.send_json(message["event"])
+        event = message["event"]
+        if self.closing or self.was_replayed(event.get("id")):
+            return
+        await self.send_json(event)
+
+    def was_replayed(self, event_id: str | None) -> bool:
+        if event_id is None or self.replayed_through is None:
+            return False
+        return event_id <= self.replayed_through
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyped library

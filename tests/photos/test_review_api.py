@@ -312,7 +312,7 @@ def test_the_role_matrix_of_reviews(cast, photo, role, django_capture_on_commit_
     photo.refresh_from_db()
     if response.status_code == 200:
         assert response.json()["review_status"] == "RESHOOT"
-        assert len(callbacks) == 3  # the event, the SMS and the dashboard's figures counted anew
+        assert len(callbacks) == 4  # the event, its webhooks, the SMS and the figures counted anew
         return
     assert (photo.review_status, photo.review_reason, photo.reviewed_by) == (
         ReviewStatus.PENDING,

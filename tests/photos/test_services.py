@@ -154,8 +154,9 @@ def test_qc_runs_once_however_often_it_is_asked(inspecting, django_capture_on_co
 
     assert first is not None
     assert second is None
-    # One run: photo.qc_completed to staff and to the owner and agent; the figures counted anew.
-    assert len(callbacks) == 3
+    # One run: photo.qc_completed to staff and to the owner and agent, its webhooks; the figures
+    # counted anew.
+    assert len(callbacks) == 4
 
 
 def test_qc_leaves_a_fresh_run_alone_and_takes_over_an_abandoned_one(inspecting, settings):

@@ -19,6 +19,7 @@ from photos.tasks import notify_reshoot, requeue_stuck, run_qc
 from propflow import sms
 from tests.factories import PropertyFactory
 from tests.photos.conftest import ALL_PASS, phone_jpeg, results, upload, uploaded
+from tests.support.event_log import latest_event_id
 from tests.support.images import corpus_bytes, corpus_params
 from tests.support.private_data import log_lines, task_runs, use_twilio
 
@@ -404,7 +405,10 @@ def test_a_reshoot_sms_goes_through_a_task_of_ids_and_stays_out_of_the_logs(
     assert [(message["To"], message["Body"]) for message in posted] == [(phone, body)]
     secrets = (phone, phone.removeprefix("+"), body, draft.address, reason)
     assert [line for line in log_lines(caplog) if any(s in line for s in secrets)] == []
-    assert task_runs(caplog) == [("photos.notify_reshoot", {"photo_id": str(photo.pk)})]
+    assert task_runs(caplog) == [
+        ("outbox.fan_out_webhooks", {"event_id": latest_event_id()}),
+        ("photos.notify_reshoot", {"photo_id": str(photo.pk)}),
+    ]
 
 
 def test_a_reshoot_decided_otherwise_meanwhile_sends_nothing(cast, inspecting):

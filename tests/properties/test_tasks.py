@@ -11,6 +11,7 @@ from properties.workflow import ACTION_OF_CHANGE, TRANSITIONS, Action
 from propflow import sms
 from tests.cast import Cast
 from tests.properties.conftest import DUE_DATE, property_in
+from tests.support.event_log import latest_event_id
 from tests.support.private_data import log_lines, task_runs, use_twilio
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,10 @@ def test_the_agents_sms_goes_through_a_task_of_ids_and_stays_out_of_the_logs(
     secrets = (phone, phone.removeprefix("+"), body, property.address, details.get("reason", body))
     assert [line for line in log_lines(caplog) if any(s in line for s in secrets)] == []
     change = StatusChange.objects.get(property=property)
-    assert task_runs(caplog) == [("properties.notify_agent", {"status_change_id": change.pk})]
+    assert task_runs(caplog) == [
+        ("outbox.fan_out_webhooks", {"event_id": latest_event_id()}),
+        ("properties.notify_agent", {"status_change_id": change.pk}),
+    ]
 
 
 def test_an_agent_who_lost_the_assignment_meanwhile_is_not_texted(cast: Cast):

@@ -8,14 +8,13 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from photos.events import qc_completed_events, reviewed_payload
+from outbox.services import event_record
+from photos.events import qc_completed_payloads, reviewed_payload
 from photos.models import Photo, QcStatus, ReviewStatus
-from properties.events import property_audience
 from properties.models import Property, Status
 from properties.services import property_transition
 from properties.workflow import Action
 from propflow.realtime.auth import CLOSE_MESSAGE_TOO_BIG, CLOSE_TOO_MANY_MESSAGES, TokenBucket
-from propflow.realtime.broadcast import broadcast_on_commit
 from tests.cast import Cast
 from tests.factories import PhotoFactory
 from tests.realtime.conftest import (
@@ -29,7 +28,7 @@ from tests.realtime.conftest import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 transition = database_sync_to_async(property_transition)
-broadcast = database_sync_to_async(broadcast_on_commit)
+record = database_sync_to_async(event_record)
 
 
 def status_changed(property: Property, *, source: str, target: str, role: str) -> dict[str, Any]:
@@ -45,6 +44,11 @@ def status_changed(property: Property, *, source: str, target: str, role: str) -
 
 def without_time(event: dict[str, Any]) -> dict[str, Any]:
     assert isinstance(event.pop("at"), str)
+    return without_id(event)
+
+
+def without_id(event: dict[str, Any]) -> dict[str, Any]:
+    assert event.pop("id").startswith("evt_")
     return event
 
 
@@ -148,8 +152,8 @@ async def test_qc_results_reach_the_owner_and_staff_only(
     other_client = await listen(open_socket, cast.other_client)
     reviewer = await listen(open_socket, cast.reviewer)
 
-    for audience, event in qc_completed_events(checked_photo):
-        await broadcast(audience, event)
+    payload, staff_payload = qc_completed_payloads(checked_photo)
+    await record(subject=checked_photo.property, payload=payload, staff_payload=staff_payload)
 
     expected = {
         "type": "photo.qc_completed",
@@ -159,8 +163,8 @@ async def test_qc_results_reach_the_owner_and_staff_only(
         "checks": [{"name": "gps_present", "result": "pass", "detail": "18.53620, 73.89400"}],
         "at": None,
     }
-    assert await next_message(owner) == expected
-    assert await next_message(reviewer) == expected
+    assert without_id(await next_message(owner)) == expected
+    assert without_id(await next_message(reviewer)) == expected
     await assert_heard_nothing(other_client, cast.other_client)
 
 
@@ -172,9 +176,9 @@ async def test_a_review_reaches_the_owner(
     checked_photo.review_status = ReviewStatus.RESHOOT
     checked_photo.review_reason = "Blurred"
 
-    await broadcast(property_audience(checked_photo.property), reviewed_payload(checked_photo))
+    await record(subject=checked_photo.property, payload=reviewed_payload(checked_photo))
 
-    assert await next_message(owner) == {
+    assert without_id(await next_message(owner)) == {
         "type": "photo.reviewed",
         "photo_id": str(checked_photo.pk),
         "property_id": str(checked_photo.property_id),

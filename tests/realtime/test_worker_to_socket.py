@@ -90,6 +90,7 @@ def test_a_workers_qc_result_reaches_the_owners_socket(tmp_path) -> None:
     assert photo["qc_status"] == "PASS", photo["qc_checks"]
     assert event["at"] is not None
     assert datetime.fromisoformat(event.pop("at")) == datetime.fromisoformat(photo["processed_at"])
+    assert event.pop("id").startswith("evt_")
     assert event == {
         "type": "photo.qc_completed",
         "photo_id": photo_id,

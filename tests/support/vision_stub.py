@@ -106,18 +106,30 @@ class VisionStub:
             )
         else:
             reply = self.replies.popleft() if self.replies else Reply()
-        if reply.delay_seconds:
-            self.released.wait(reply.delay_seconds)
-        try:
-            handler.send_response(reply.status)
-            handler.send_header("Content-Type", "application/json; charset=UTF-8")
-            handler.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers:
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(reply.body)
-        except ConnectionError:
-            pass  # the client gave up waiting: what a timeout test wants
+        send_reply(handler, reply, self.released, content_type="application/json; charset=UTF-8")
+
+
+def send_reply(
+    handler: BaseHTTPRequestHandler,
+    reply: Reply,
+    released: threading.Event,
+    *,
+    content_type: str | None = None,
+) -> None:
+    """Answers the request with the reply, after its delay (cut short once ``released``)."""
+    if reply.delay_seconds:
+        released.wait(reply.delay_seconds)
+    try:
+        handler.send_response(reply.status)
+        if content_type is not None:
+            handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(reply.body)
+    except ConnectionError:
+        pass  # the client gave up waiting: what a timeout test wants
 
 
 class _Handler(BaseHTTPRequestHandler):
