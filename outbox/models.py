@@ -17,11 +17,23 @@ class Event(models.Model):
 
     seq = models.BigAutoField(primary_key=True)
     type = models.CharField(max_length=64)
-    property = models.ForeignKey("properties.Property", on_delete=models.CASCADE, related_name="+")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No foreign key constraints in the database (Django still deletes the events of a deleted
+    # property or user): checking one locks the row it points to, and a writer holding the log's
+    # lock must wait for no row, or a change that locked its property and then waits for the
+    # log's lock would deadlock with it.
+    property = models.ForeignKey(
+        "properties.Property", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     # The agent assigned when the event was written: it hears this event, whatever comes later.
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_constraint=False,
     )
     payload = models.JSONField()
     # What staff hear, when it is more than the payload (a QC result's duplicate details).

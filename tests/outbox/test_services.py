@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from outbox.models import Event, event_public_id, event_seq
@@ -137,6 +137,46 @@ def test_ids_follow_commit_order_when_transactions_overlap(submitted: Property) 
     assert waited
     assert commits == ["first", "second"]
     assert first.seq < second_seq[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite has one writer at a time, and no row locks (run with "
+    "DATABASE_URL=postgres://…)",
+)
+def test_a_writer_holding_the_logs_lock_waits_for_no_property_row(submitted: Property) -> None:
+    """A transition locks its property, then writes its event; a QC result of that property,
+    meanwhile, writes its own. The QC's writer, holding the log's lock, must not wait for the
+    property's row (a foreign key check would): the transition would then wait for the log's
+    lock, a deadlock that PostgreSQL ends by failing one of them (a 500 on `complete`, found by
+    schemathesis on the live stack)."""
+    errors: list[DatabaseError] = []
+
+    def qc_writer() -> None:
+        try:
+            with transaction.atomic():
+                event_record(subject=submitted, payload={"type": "photo"})
+        except DatabaseError as error:  # a deadlock, which PostgreSQL ends by failing one
+            errors.append(error)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        Property.objects.select_for_update().get(pk=submitted.pk)
+        thread = threading.Thread(target=qc_writer)
+        thread.start()
+        thread.join(timeout=10)
+        written_while_the_property_was_locked = not thread.is_alive()
+        event_record(subject=submitted, payload={"type": "transition"})
+    thread.join(timeout=30)
+
+    assert errors == []
+    assert written_while_the_property_was_locked
+    assert list(Event.objects.order_by("seq").values_list("type", flat=True)) == [
+        "photo",
+        "transition",
+    ]
 
 
 def _wait_for_a_lock_waiter() -> bool:
