@@ -59,6 +59,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail, first = _first_error(errors)
         declared = getattr(first, "code", None)
         code = ErrorCode(declared) if declared in _OUR_CODES else ErrorCode.INVALID
+        errors = {field: _messages(value) for field, value in errors.items()}
         response.data = {"detail": detail, "code": code, "errors": errors}
     else:
         detail, _ = _first_error(response.data)
@@ -93,6 +94,16 @@ def _first_error(data: Any) -> tuple[str, object]:
     if isinstance(data, list):
         return _first_error(data[0]) if data else ("Invalid input.", None)
     return str(data), data
+
+
+def _messages(data: Any) -> list[str]:
+    """A field's messages as one flat list, as the schema promises: a list item's or a nested
+    field's are prefixed with where they are (``0: Ensure this field has…``)."""
+    if isinstance(data, dict):
+        return [f"{key}: {message}" for key, value in data.items() for message in _messages(value)]
+    if isinstance(data, list):
+        return [message for item in data for message in _messages(item)]
+    return [str(data)]
 
 
 def _is_api(request: HttpRequest) -> bool:

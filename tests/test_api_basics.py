@@ -96,3 +96,17 @@ def test_malformed_paging_is_a_400(query, field):
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [field]
+
+
+def test_the_errors_of_a_list_item_are_flat_messages_of_its_field():
+    # The schema promises a list of strings per field; a list item's errors came nested.
+    response = authenticated_client(UserFactory.create(role="client")).post(
+        "/api/v1/webhooks/",
+        {"url": "https://hooks.example.com/", "event_types": ["x" * 65, "photo.reviewed"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "event_types": ["0: Ensure this field has no more than 64 characters."]
+    }

@@ -99,7 +99,7 @@ def _owner(request: Request) -> Any:
 @extend_schema_view(
     list=extend_schema(
         summary="Your webhook endpoints (without their secrets)",
-        responses={200: WebhookOutputSerializer(many=True), **error_responses(401)},
+        responses={200: WebhookOutputSerializer(many=True), **error_responses(400, 401)},
     ),
     retrieve=extend_schema(responses={200: WebhookOutputSerializer, **error_responses(401, 404)}),
     destroy=extend_schema(responses={204: None, **error_responses(401, 404)}),
@@ -162,7 +162,10 @@ class WebhookViewSet(viewsets.GenericViewSet[WebhookEndpoint]):
         return Response({"secret": secret})
 
     @extend_schema(
-        responses={200: WebhookDeliveryOutputSerializer(many=True), **error_responses(401, 404)}
+        responses={
+            200: WebhookDeliveryOutputSerializer(many=True),
+            **error_responses(400, 401, 404),
+        }
     )
     @action(detail=True, methods=["get"])
     def deliveries(self, request: Request, pk: str) -> Response:
