@@ -182,14 +182,14 @@ def _fill(
             INSERT INTO photos_photo (
                 id, property_id, category, uploaded_by_id, idempotency_key, file, content_type,
                 size, sha256, make, model, taken_at, taken_at_offset, preview, qc_status,
-                qc_checks, qc_error, review_status, review_reason, created_at, updated_at,
-                dhash, dhash_bits, dhash_band_0, dhash_band_1, dhash_band_2
+                qc_checks, qc_error, qc_attempts, review_status, review_reason, created_at,
+                updated_at, dhash, dhash_bits, dhash_band_0, dhash_band_1, dhash_band_2
             )
             SELECT
                 ('b' || lpad(to_hex(n), 31, '0'))::uuid, (%s::uuid[])[1 + n %% %s], 'FRONT', %s, '',
                 'photos/archive/' || n, 'image/jpeg', 2000000,
                 'a' || lpad(to_hex(n), 63, '0'), '', '', '', '', '', 'PASS', '[]',
-                '', 'PENDING', '', now() - interval '1 second' * (%s - n), now(),
+                '', 0, 'PENDING', '', now() - interval '1 second' * (%s - n), now(),
                 dhash, dhash_bits, dhash_band_0, dhash_band_1, dhash_band_2
             FROM archive_fill
             """,
@@ -204,7 +204,10 @@ def _fill(
 def _measure(photo: Photo, size: int, runs: int) -> dict[str, Any]:
     qc_ms, growth_mb = [], []
     for run in range(runs + 1):
-        Photo.objects.filter(pk=photo.pk).update(qc_status=QcStatus.PENDING, qc_started_at=None)
+        # Each run a first attempt: the runs would otherwise use up PHOTO_QC_MAX_ATTEMPTS.
+        Photo.objects.filter(pk=photo.pk).update(
+            qc_status=QcStatus.PENDING, qc_started_at=None, qc_attempts=0
+        )
         started = time.perf_counter()
         checked, peak = measure_peak(lambda: photo_run_qc(photo_id=photo.pk))
         if run:  # the first, on caches cold from the fill, is not counted
