@@ -142,7 +142,19 @@ def test_deliveries_are_listed_and_redelivered_by_the_owner_only(cast: Cast) -> 
     path = f"{WEBHOOKS}{endpoint.pk}/deliveries/"
 
     listed = cast.client("owner").get(path).json()["results"]
+
+    def delivery_state() -> tuple[object, ...]:
+        delivery.refresh_from_db()
+        return (
+            delivery.status,
+            delivery.attempts,
+            delivery.next_attempt_at,
+            delivery.first_attempt_at,
+        )
+
+    before = delivery_state()
     refused = cast.client("other_client").post(f"{path}{delivery.pk}/redeliver/")
+    assert delivery_state() == before
     redelivered = cast.client("owner").post(f"{path}{delivery.pk}/redeliver/")
 
     assert [(d["id"], d["event_type"], d["status"]) for d in listed] == [
