@@ -20,4 +20,4 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
     && mkdir -p /app/data && chown propflow:propflow /app/data
 USER propflow
 EXPOSE 8000
-CMD ["sh", "-c", "exec uvicorn propflow.asgi:application --host ${HOST} --port ${PORT} --lifespan off --no-access-log --ws-max-size 65536 --proxy-headers"]
+CMD ["sh", "-c", "exec uvicorn propflow.asgi:application --host ${HOST} --port ${PORT} --lifespan on --no-access-log --ws-max-size 65536 --proxy-headers"]

@@ -24,7 +24,7 @@ run: $(VENV)/.base-installed
 	$(BIN)/python manage.py migrate --noinput
 	-$(BIN)/python manage.py seed_demo --if-empty  # demo data on a database without properties
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/uvicorn propflow.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off --no-access-log --ws-max-size 65536
+	$(BIN)/uvicorn propflow.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan on --no-access-log --ws-max-size 65536
 
 test: lint typecheck migrations-check pytest
 

@@ -98,7 +98,7 @@ ENV
   live .venv/bin/python manage.py createuser +919800000101 --role reviewer --name "CI Reviewer"
   live .venv/bin/python manage.py createuser +919800000102 --role agent --name "CI Agent"
   live .venv/bin/python manage.py createuser +919800000103 --role admin --name "CI Admin"
-  env $(cat "$dir/live.env") .venv/bin/uvicorn propflow.asgi:application --host 127.0.0.1 --port "$port" --lifespan off \
+  env $(cat "$dir/live.env") .venv/bin/uvicorn propflow.asgi:application --host 127.0.0.1 --port "$port" --lifespan on \
     --no-access-log --ws-max-size 65536 > "$dir/web.log" 2>&1 &
   PIDS+=($!)
   env $(cat "$dir/live.env") .venv/bin/celery -A propflow worker --loglevel INFO --concurrency 2 > "$dir/worker.log" 2>&1 &

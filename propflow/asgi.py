@@ -1,5 +1,5 @@
 """ASGI entry point: HTTP through Django (bodies over their limit refused first), WebSockets
-through Channels."""
+through Channels, and the lifespan (the embedded default's beat, ``propflow.embedded_beat``)."""
 
 import os
 
@@ -13,6 +13,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from propflow.embedded_beat import lifespan  # noqa: E402
 from propflow.realtime.auth import TokenAuthMiddleware  # noqa: E402
 from propflow.realtime.routing import websocket_urlpatterns  # noqa: E402
 from propflow.request_limits import RequestBodyLimit  # noqa: E402
@@ -24,5 +25,6 @@ application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
         "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "lifespan": lifespan,
     }
 )

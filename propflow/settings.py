@@ -497,6 +497,10 @@ LOGGING = {
         # django-axes: the failed and locked-out sign-ins (phone and address masked), not its
         # start-up banner and the steps of each attempt.
         "axes": {"level": "WARNING"},
+        # Celery's line per task repeats propflow.task's (propflow.celery), and beat's line per
+        # sending would repeat it every WEBHOOK_SWEEP_SECONDS.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},
     },
 }
 

@@ -73,7 +73,7 @@ def asgi_server(
                 "--port",
                 str(port),
                 "--lifespan",
-                "off",
+                "on",
                 "--no-access-log",
                 "--ws-max-size",
                 "65536",
