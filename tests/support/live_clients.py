@@ -4,6 +4,7 @@ WebSocket, and sign-in codes read from the file SMS backend's folder."""
 import json
 import queue
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -66,8 +67,12 @@ class ApiUser:
         )
         return response.json() if response.content else None
 
-    def listen(self) -> "Listener":
+    def listen(self, *, after: str | None = None) -> "Listener":
+        """A socket of this user's, from now on, or replaying what came after the event
+        ``after`` first."""
         ws_url = self.base_url.replace("http://", "ws://") + f"/ws/events/?token={self.access}"
+        if after is not None:
+            ws_url += f"&after={after}"
         return Listener(connect(ws_url, open_timeout=10))
 
 
@@ -112,6 +117,11 @@ class Listener:
                 self.seen.append(self.events.get_nowait())
             except queue.Empty:
                 return self.seen
+
+    def cut(self) -> None:
+        """The network drops: the TCP connection ends with no closing handshake."""
+        self.connection.socket.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=5)
 
     def close(self) -> None:
         self._exit.close()
