@@ -135,12 +135,15 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Pub/sub: one Redis publish per group, which each web process delivers to its own
+            # sockets (the core layer sends one message per socket in a group); nothing is
+            # dropped for capacity, nor kept: a listener that missed events replays them from
+            # the event log (after=). Measured by benchmarks.websocket_fanout (README).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             # redis-py 8 defaults (a 5 s socket timeout, a pool of 100) crash consumers under
             # load: see NOTES.md, Channels and Redis.
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 2000}],
-                "capacity": 1000,
             },
         }
     }
