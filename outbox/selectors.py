@@ -52,13 +52,17 @@ class OutboxLog:
     """The log the events socket replays from (``propflow.realtime.replay``)."""
 
     def messages_after(
-        self, user: AbstractBaseUser, after: str, limit: int
+        self, user: AbstractBaseUser, after: str | None, limit: int
     ) -> list[dict[str, Any]]:
         staff = bool(getattr(user, "is_staff", False))
         return [
             event_message(event, staff=staff)
             for event in events_after(user, after=after, limit=limit)
         ]
+
+    def newest_id(self) -> str | None:
+        newest = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
+        return None if newest is None else event_public_id(newest)
 
 
 LOG = OutboxLog()

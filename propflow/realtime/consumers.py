@@ -41,7 +41,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
     WEBSOCKET_SESSION_MAX_SECONDS.
     Every WEBSOCKET_SESSION_RECHECK_SECONDS, re-checks the listener (``listener_revocation``,
     one trip to the database thread) and closes 4401 once its session ended, its user is
-    inactive or gone, or the user's staff role changed; 1011 when the re-check itself fails. On
+    inactive or gone, or the user's staff role changed; 1011 when the re-check itself fails.
+    Then it catches up: it reads the log after the point it had read through and sends what
+    the socket has not sent yet (an event whose broadcast was lost, e.g. while Redis was away,
+    arrives here at the latest one period later), the live ones held meanwhile so that none
+    is sent twice. On
     disconnect, leaves the groups and cancels that close and the re-checks.
     Answers ``{"action": "ping"}`` with ``{"type": "pong"}`` and anything else with
     ``{"type": "error", "detail": …}``; closes 1009 on a message over
@@ -56,7 +60,15 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.closing = False
-        self.replayed_through: str | None = None
+        # The log was read up to this event (the newest when the socket opened without an
+        # `after`): every later event the socket sent live is in `sent_live`, and an event up
+        # to it that arrives live was sent already, except one no later than `opened_at` (the
+        # newest when a socket without `after` opened: its broadcast may still be on its way).
+        self.read_through: str | None = None
+        self.opened_at: str | None = None
+        self.sent_live: set[str] = set()
+        # Held while the log is read and sent, and while each live event is judged and sent.
+        self.sending = asyncio.Lock()
         self.expiry: asyncio.Task[None] | None = None
         self.recheck: asyncio.Task[None] | None = None
 
@@ -85,7 +97,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         after = query_value(self.scope, "after")
-        if after is not None and not await self.replay(after):
+        if after is None:
+            self.opened_at = self.read_through = await database_sync_to_async(
+                event_log().newest_id
+            )()
+        elif not await self.catch_up(after):
             return
         expires_at = self.scope["auth_expires_at"]
         if expires_at is not None:
@@ -95,26 +111,33 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
         )
         logger.info("websocket connected", extra={"user_id": str(user.pk)})
 
-    async def replay(self, after: str) -> bool:
-        """Sends the logged events after ``after``, page by page; False when it closed instead.
-        The groups were joined first: what commits meanwhile arrives live, after these."""
+    async def catch_up(self, after: str | None) -> bool:
+        """Sends the logged events after ``after`` (from the oldest kept with None) that this
+        socket did not send live, page by page; False when it closed instead. The groups were
+        joined first: what commits meanwhile arrives live, and waits until this is done."""
         read = database_sync_to_async(event_log().messages_after)
         user = self.scope["user"]
-        while True:
-            try:
-                messages = await read(user, after, self.REPLAY_PAGE_SIZE)
-            except MalformedEventId:
-                await self.close_with(CLOSE_BAD_AFTER, "after is not an event id")
-                return False
-            except EventsGone:
-                await self.close_with(CLOSE_EVENTS_GONE, "after is older than the event log")
-                return False
-            for message in messages:
-                await self.send_json(message)
-            if messages:
-                after = self.replayed_through = messages[-1]["id"]
-            if len(messages) < self.REPLAY_PAGE_SIZE:
-                return True
+        async with self.sending:
+            while True:
+                try:
+                    messages = await read(user, after, self.REPLAY_PAGE_SIZE)
+                except MalformedEventId:
+                    await self.close_with(CLOSE_BAD_AFTER, "after is not an event id")
+                    return False
+                except EventsGone:
+                    await self.close_with(CLOSE_EVENTS_GONE, "after is older than the event log")
+                    return False
+                for message in messages:
+                    if message["id"] not in self.sent_live:
+                        await self.send_json(message)
+                if messages:
+                    after = self.read_through = messages[-1]["id"]
+                if len(messages) < self.REPLAY_PAGE_SIZE:
+                    break
+            through = self.read_through
+            if through is not None:
+                self.sent_live = {sent for sent in self.sent_live if sent > through}
+        return True
 
     async def disconnect(self, code: int) -> None:
         # The groups in self.groups are left by channels itself.
@@ -144,6 +167,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
                 return
             if revoked is not None:
                 await self.close_with(CLOSE_UNAUTHENTICATED, revoked)
+                return
+            if not await self.catch_up(self.read_through):
+                return
 
     async def close_with(self, code: int, reason: str) -> None:
         if self.closing:
@@ -198,14 +224,24 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyp
     async def event_message(self, message: dict[str, Any]) -> None:
         """A ``propflow.realtime.broadcast`` event sent to one of this socket's groups."""
         event = message["event"]
-        if self.closing or self.was_replayed(event.get("id")):
-            return
-        await self.send_json(event)
+        event_id = event.get("id")
+        async with self.sending:
+            if self.closing or self.was_sent(event_id):
+                return
+            await self.send_json(event)
+            if event_id is not None and (self.read_through is None or event_id > self.read_through):
+                self.sent_live.add(event_id)
 
-    def was_replayed(self, event_id: str | None) -> bool:
-        if event_id is None or self.replayed_through is None:
+    def was_sent(self, event_id: str | None) -> bool:
+        """Whether the socket sent this event already: read from the log (no later than the
+        point read through, and later than the newest when it opened), or sent live."""
+        if event_id is None:
             return False
-        return event_id <= self.replayed_through
+        if event_id in self.sent_live:
+            return True
+        if self.read_through is None or event_id > self.read_through:
+            return False
+        return self.opened_at is None or event_id > self.opened_at
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # untyped library

@@ -2,8 +2,9 @@
 (``outbox``, in its ``AppConfig.ready``), since ``propflow`` imports no app.
 
 A log answers ``messages_after(user, after, limit)``: the messages after the event ``after``
-that the user may hear now, oldest first, at most ``limit``; it raises ``MalformedEventId`` for
-an ``after`` that is no event id and ``EventsGone`` for one no longer in the log.
+(from the oldest kept, with None) that the user may hear now, oldest first, at most ``limit``;
+it raises ``MalformedEventId`` for an ``after`` that is no event id and ``EventsGone`` for one no
+longer in the log. ``newest_id()`` is the id of the newest event, None in an empty log.
 """
 
 from typing import Any, Protocol
@@ -21,8 +22,10 @@ class EventsGone(LookupError):
 
 class EventLog(Protocol):
     def messages_after(
-        self, user: AbstractBaseUser, after: str, limit: int
+        self, user: AbstractBaseUser, after: str | None, limit: int
     ) -> list[dict[str, Any]]: ...
+
+    def newest_id(self) -> str | None: ...
 
 
 _logs: list[EventLog] = []

@@ -84,7 +84,7 @@ class CommittingWhileRead(OutboxLog):
         self.property = property
         self.reads = 0
 
-    def messages_after(self, user: Any, after: str, limit: int) -> list[dict[str, Any]]:
+    def messages_after(self, user: Any, after: str | None, limit: int) -> list[dict[str, Any]]:
         self.reads += 1
         if self.reads > 2:
             return super().messages_after(user, after, limit)
