@@ -20,6 +20,7 @@ from properties.selectors import actions_allowed, actors_for, property_get_for
 from properties.stats import stats_invalidate
 from properties.tasks import make_report, notify_agent
 from properties.workflow import ACTION_OF_CHANGE, TRANSITIONS, Action, Actor
+from propflow.celery import queue_on_commit
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.sms import send_sms
 
@@ -200,10 +201,9 @@ def property_transition(
     stats_invalidate()
     event_record(subject=property, payload=status_changed_payload(change))
     if action in AGENT_TEXTED_ON:
-        # celery-types predates delay_on_commit (Celery 5.4).
-        notify_agent.delay_on_commit(status_change_id=change.pk)  # type: ignore[attr-defined]
+        queue_on_commit(notify_agent, status_change_id=change.pk)
     if action == Action.APPROVE:
-        make_report.delay_on_commit(property_id=str(property.pk))  # type: ignore[attr-defined]
+        queue_on_commit(make_report, property_id=str(property.pk))
     logger.info(
         "property %s", action, extra={"property_id": str(property.pk), "to_status": property.status}
     )

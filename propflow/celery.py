@@ -2,9 +2,12 @@
 
 import logging
 import os
+from functools import partial
 from typing import Any
 
 from celery import Celery, Task, signals
+from django.db import transaction
+from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "propflow.settings")
 
@@ -14,6 +17,28 @@ app.autodiscover_tasks()
 
 
 task_logger = logging.getLogger("propflow.task")
+
+
+def queue(task: Task[Any, Any], **kwargs: Any) -> bool:
+    """Sends the task (ids in ``kwargs``); False, with a warning logged, when the broker cannot
+    be reached: the change that asked for it has committed, and the sweep that covers the task,
+    where there is one, sends it later."""
+    try:
+        task.delay(**kwargs)
+    except OperationalError as error:
+        task_logger.warning(
+            "task %s not queued (the broker is unavailable): %s",
+            task.name,
+            error,
+            extra={"task": task.name, "task_kwargs": kwargs},
+        )
+        return False
+    return True
+
+
+def queue_on_commit(task: Task[Any, Any], **kwargs: Any) -> None:
+    """``queue`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(partial(queue, task, **kwargs))
 
 
 def _periodic_tasks() -> set[str]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from outbox.models import Event
 from outbox.selectors import event_message
 from outbox.tasks import fan_out_webhooks
+from propflow.celery import queue_on_commit
 from propflow.realtime.broadcast import STAFF_GROUP, broadcast_on_commit, user_group
 
 # The key of the PostgreSQL advisory lock that orders the writers of the log ("outbox").
@@ -64,8 +65,7 @@ def event_record(
     else:
         broadcast_on_commit([STAFF_GROUP], event_message(event, staff=True))
         broadcast_on_commit(participants, message)
-    # celery-types predates delay_on_commit (Celery 5.4).
-    fan_out_webhooks.delay_on_commit(event_id=message["id"])  # type: ignore[attr-defined]
+    queue_on_commit(fan_out_webhooks, event_id=message["id"])
     return event
 
 

@@ -36,6 +36,7 @@ from outbox.selectors import (
 )
 from outbox.signing import new_secret, signature_header
 from outbox.tasks import deliver_webhook
+from propflow.celery import queue_on_commit
 from propflow.errors import ErrorCode, ForbiddenError, InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -157,8 +158,7 @@ def webhook_redeliver(
 
 
 def _queue(delivery_id: UUID) -> None:
-    # celery-types predates delay_on_commit (Celery 5.4).
-    deliver_webhook.delay_on_commit(delivery_id=str(delivery_id))  # type: ignore[attr-defined]
+    queue_on_commit(deliver_webhook, delivery_id=str(delivery_id))
 
 
 def webhooks_fan_out(*, event_id: str) -> int:

@@ -16,6 +16,7 @@ from photos.tasks import notify_reshoot
 from properties.models import Status
 from properties.selectors import property_get_for
 from properties.stats import stats_invalidate
+from propflow.celery import queue_on_commit
 from propflow.errors import ConflictError, ErrorCode, ForbiddenError, InvalidInputError
 from propflow.sms import send_sms
 
@@ -84,8 +85,7 @@ def photo_review(
     stats_invalidate()
     event_record(subject=photo.property, payload=reviewed_payload(photo))
     if decision == ReviewDecision.RESHOOT:
-        # celery-types predates delay_on_commit (Celery 5.4).
-        notify_reshoot.delay_on_commit(photo_id=str(photo.pk))  # type: ignore[attr-defined]
+        queue_on_commit(notify_reshoot, photo_id=str(photo.pk))
     logger.info(
         "photo reviewed",
         extra={

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import User
 from photos.exif import ImageTooLargeError, UnreadableImageError
@@ -23,6 +22,7 @@ from properties.models import Property, Status
 from properties.selectors import actors_for, property_get_for
 from properties.stats import stats_invalidate
 from properties.workflow import Actor
+from propflow.celery import queue
 from propflow.errors import (
     ConflictError,
     ErrorCode,
@@ -127,7 +127,8 @@ def photo_upload(
             # Robust: once the row has committed, nothing may fail the upload (or, through the
             # handler below, delete its original); a photo left PENDING is the sweep's.
             stats_invalidate()
-            transaction.on_commit(partial(_queue_qc, photo_id=str(photo.pk)), robust=True)
+            # When the broker is down, the photo stays PENDING and the sweep queues it.
+            transaction.on_commit(partial(queue, run_qc, photo_id=str(photo.pk)), robust=True)
     except BaseException:
         # Rolling the transaction back does not remove the file written inside it.
         if stored_name:
@@ -221,16 +222,3 @@ def _check_upload(file: UploadedFile) -> _CheckedUpload:
         digest.update(chunk)
     stream.seek(0)
     return _CheckedUpload(content_type=content_type, size=size, sha256=digest.hexdigest())
-
-
-def _queue_qc(*, photo_id: str) -> None:
-    """Queues the photo's QC. Runs after the upload has committed: when the broker is down, the
-    photo is stored all the same and stays PENDING, and the sweep queues it once it is back."""
-    try:
-        run_qc.delay(photo_id=photo_id)
-    except KombuOperationalError as error:
-        logger.warning(
-            "QC not queued (the broker is unavailable); the sweep will queue it: %s",
-            error,
-            extra={"photo_id": photo_id},
-        )
