@@ -200,6 +200,28 @@ def test_a_timeout_is_retried(cast: Cast, property: Property, receiver: Receiver
     assert "timed out" in delivery.last_error
 
 
+def test_an_answer_dribbled_a_byte_at_a_time_is_cut_off_at_the_timeout(
+    cast: Cast, property: Property, receiver: Receiver, settings
+) -> None:
+    """Each byte comes well within the timeout, the whole answer long after it: the timeout is
+    the attempt's, so the attempt gives up before the receiver has written everything."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    register(cast.owner, receiver)
+    receiver.queue(Reply(status=200, body=b"x" * 100, dribble_seconds=0.05))
+    emit(property)
+    delivery = WebhookDelivery.objects.get()
+
+    attempt(delivery)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.response_status, delivery.last_error) == (
+        DeliveryStatus.RETRYING,
+        None,
+        "timed out after 0.5 s",
+    )
+    assert receiver.answered.get(timeout=30) is False  # cut off before the end of its answer
+
+
 def test_410_switches_the_endpoint_off(cast: Cast, property: Property, receiver: Receiver) -> None:
     endpoint, _ = register(cast.owner, receiver)
     receiver.queue(Reply(status=410))
