@@ -22,6 +22,7 @@ from outbox.services import (
     webhooks_fan_out,
     webhooks_retry_due,
 )
+from outbox.services.webhooks import QUEUE_LEASE
 from properties.models import Property, Status
 from tests.cast import Cast
 from tests.factories import PropertyFactory
@@ -183,6 +184,30 @@ def test_the_last_failed_retry_fails_the_delivery(
         None,
     )
     assert webhooks_retry_due(now=timezone.now() + timedelta(days=1)) == 0
+
+
+def test_the_sweep_queues_a_delivery_again_only_once_its_queued_task_counts_as_lost(
+    cast: Cast, property: Property, receiver: Receiver
+) -> None:
+    """While the fan-out's task waits in the queue (here: it never runs), the sweep does not
+    queue another, however often it runs; once that task counts as lost, it queues one."""
+    register(cast.owner, receiver)
+    emit(property)
+    now = timezone.now()
+
+    assert webhooks_retry_due(now=now) == 0
+    assert webhooks_retry_due(now=now + timedelta(seconds=30)) == 0
+    assert receiver.received == []
+    assert webhooks_retry_due(now=now + QUEUE_LEASE + timedelta(seconds=1)) == 1
+    assert webhooks_retry_due(now=now + QUEUE_LEASE + timedelta(seconds=2)) == 0
+
+    delivery = WebhookDelivery.objects.get()  # the queued task ran at once (eager in tests)
+    assert (delivery.status, delivery.attempts, delivery.queued_until) == (
+        DeliveryStatus.DELIVERED,
+        1,
+        None,
+    )
+    assert len(receiver.received) == 1
 
 
 def test_a_timeout_is_retried(cast: Cast, property: Property, receiver: Receiver, settings) -> None:
