@@ -11,8 +11,9 @@ from __future__ import annotations
 import queue
 import ssl
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    arrived: float  # time.time() once the body was read
 
 
 class Receiver:
@@ -49,20 +51,25 @@ class Receiver:
         self.answered: queue.Queue[bool] = queue.Queue()
         self.released = threading.Event()  # set when the test ends: a slow reply stops waiting
         self.server_names: list[str | None] = []  # over TLS: each handshake's SNI
+        # When set, what answers each request (in the request's thread), instead of the queue.
+        self.reply_to: Callable[[Received], Reply] | None = None
 
     def queue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
-        self.received.append(
-            Received(
-                path=handler.path,
-                headers={name.lower(): value for name, value in handler.headers.items()},
-                body=handler.rfile.read(length),
-            )
+        received = Received(
+            path=handler.path,
+            headers={name.lower(): value for name, value in handler.headers.items()},
+            body=handler.rfile.read(length),
+            arrived=time.time(),
         )
-        reply = self.replies.popleft() if self.replies else Reply(status=204, body=b"")
+        self.received.append(received)
+        if self.reply_to is not None:
+            reply = self.reply_to(received)
+        else:
+            reply = self.replies.popleft() if self.replies else Reply(status=204, body=b"")
         self.answered.put(send_reply(handler, reply, self.released))
 
 
