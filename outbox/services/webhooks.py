@@ -228,11 +228,14 @@ def webhook_attempt(
     jitter, no sooner than a Retry-After) or failed after the last."""
     now = now or timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + CLAIM_MARGIN_SECONDS)
+    # The delivery's own conditions stay in the UPDATE's WHERE, which PostgreSQL checks again
+    # on the row a concurrent claim has just changed; behind a join (endpoint__is_active) they
+    # went into a subquery read from the snapshot, and two tasks at once could both claim.
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id,
         status__in=(DeliveryStatus.PENDING, DeliveryStatus.RETRYING),
         next_attempt_at__lte=now,
-        endpoint__is_active=True,
+        endpoint_id__in=WebhookEndpoint.objects.filter(is_active=True).values("pk"),
     ).update(attempts=F("attempts") + 1, next_attempt_at=lease, queued_until=None)
     if not claimed:
         return None
