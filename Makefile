@@ -55,3 +55,4 @@ benchmark: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks.report --photos 24 --repetitions 3
 	$(BIN)/python -m benchmarks.archive_scale --sizes 1000,10000 --runs 3
 	$(BIN)/python -m benchmarks.image_bombs --chunks 200000
+	$(BIN)/python -m benchmarks.webhook_delivery --events 100

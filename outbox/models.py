@@ -133,6 +133,10 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     # When the next attempt is due; while one is being made, when its claim lapses.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # While a task for its attempt waits in the queue: until when, after which the retry sweep
+    # counts that task lost and queues another (not before: one task per attempt, not one per
+    # sweep while a backlog drains). Cleared when an attempt claims the delivery.
+    queued_until = models.DateTimeField(null=True, blank=True)
     first_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -45,6 +45,8 @@ ROTATION_OVERLAP = timedelta(hours=24)
 # An attempt's claim lapses after this (then the retry sweep may try again): the timeout, plus
 # room for the connection and the bookkeeping.
 CLAIM_MARGIN_SECONDS = 30
+# A queued attempt's task that has not claimed its delivery after this is counted lost.
+QUEUE_LEASE = timedelta(minutes=5)
 MAX_RETRY_AFTER = timedelta(hours=24)
 JITTER = 0.1  # up to a tenth of each delay, added, so that retries of many do not bunch
 
@@ -149,10 +151,14 @@ def webhook_redeliver(
     status; its attempts keep counting."""
     with transaction.atomic():
         delivery = webhook_delivery_get_for(actor, endpoint_id, delivery_id, for_update=True)
+        now = timezone.now()
         delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = timezone.now()
+        delivery.next_attempt_at = now
+        delivery.queued_until = now + QUEUE_LEASE
         delivery.first_attempt_at = None
-        delivery.save(update_fields=["status", "next_attempt_at", "first_attempt_at"])
+        delivery.save(
+            update_fields=["status", "next_attempt_at", "queued_until", "first_attempt_at"]
+        )
         _queue(delivery.pk)
     return delivery
 
@@ -173,7 +179,12 @@ def webhooks_fan_out(*, event_id: str) -> int:
     now = timezone.now()
     with transaction.atomic():
         WebhookDelivery.objects.bulk_create(
-            [WebhookDelivery(endpoint_id=pk, event=event, next_attempt_at=now) for pk in endpoints],
+            [
+                WebhookDelivery(
+                    endpoint_id=pk, event=event, next_attempt_at=now, queued_until=now + QUEUE_LEASE
+                )
+                for pk in endpoints
+            ],
             ignore_conflicts=True,
         )
         # Queued again if still untried: the attempt's claim lets one run through.
@@ -186,14 +197,18 @@ def webhooks_fan_out(*, event_id: str) -> int:
 
 
 def webhooks_retry_due(*, now: datetime | None = None) -> int:
-    """Queues every delivery whose next attempt is due (beat, every few seconds: the retries,
-    and the first attempts whose task was lost); returns how many."""
+    """Queues every delivery whose next attempt is due and that no queued task waits for (beat,
+    every few seconds: the retries, and the attempts whose task was lost, QUEUE_LEASE after it
+    was queued); returns how many. A delivery it queues is not queued again by the next sweeps
+    while its task waits behind others."""
     now = now or timezone.now()
-    due = list(
-        WebhookDelivery.objects.filter(
-            status__in=(DeliveryStatus.PENDING, DeliveryStatus.RETRYING), next_attempt_at__lte=now
-        ).values_list("pk", flat=True)[:1000]
+    due_and_unqueued = WebhookDelivery.objects.filter(
+        Q(queued_until__isnull=True) | Q(queued_until__lte=now),
+        status__in=(DeliveryStatus.PENDING, DeliveryStatus.RETRYING),
+        next_attempt_at__lte=now,
     )
+    due = list(due_and_unqueued.values_list("pk", flat=True)[:1000])
+    WebhookDelivery.objects.filter(pk__in=due).update(queued_until=now + QUEUE_LEASE)
     for delivery_id in due:
         deliver_webhook.delay(delivery_id=str(delivery_id))
     return len(due)
@@ -213,15 +228,20 @@ def webhook_attempt(
     jitter, no sooner than a Retry-After) or failed after the last."""
     now = now or timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + CLAIM_MARGIN_SECONDS)
+    # The delivery's own conditions stay in the UPDATE's WHERE, which PostgreSQL checks again
+    # on the row a concurrent claim has just changed; behind a join (endpoint__is_active) they
+    # went into a subquery read from the snapshot, and two tasks at once could both claim.
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id,
         status__in=(DeliveryStatus.PENDING, DeliveryStatus.RETRYING),
         next_attempt_at__lte=now,
-        endpoint__is_active=True,
-    ).update(attempts=F("attempts") + 1, next_attempt_at=lease)
+        endpoint_id__in=WebhookEndpoint.objects.filter(is_active=True).values("pk"),
+    ).update(attempts=F("attempts") + 1, next_attempt_at=lease, queued_until=None)
     if not claimed:
         return None
-    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint__owner", "event").get(
+        pk=delivery_id
+    )
     if delivery.first_attempt_at is None:
         delivery.first_attempt_at = now
     endpoint = delivery.endpoint

@@ -9,9 +9,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from outbox.models import Event, event_public_id, event_seq
+from outbox.models import DeliveryStatus, Event, WebhookDelivery, event_public_id, event_seq
 from outbox.selectors import events_after
-from outbox.services import event_record, events_prune
+from outbox.services import event_record, events_prune, webhook_attempt, webhook_create
 from outbox.tasks import prune_events
 from properties.models import Property, Status
 from properties.services import property_transition
@@ -19,6 +19,7 @@ from properties.workflow import Action
 from propflow.realtime.replay import EventsGone, MalformedEventId
 from tests.cast import Cast
 from tests.factories import PropertyFactory
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -179,12 +180,53 @@ def test_a_writer_holding_the_logs_lock_waits_for_no_property_row(submitted: Pro
     ]
 
 
-def _wait_for_a_lock_waiter() -> bool:
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite has one writer at a time, and no row locks (run with "
+    "DATABASE_URL=postgres://…)",
+)
+def test_two_attempts_at_once_send_once(
+    cast: Cast, submitted: Property, receiver: Receiver
+) -> None:
+    """The second task's claim starts while the first's claim is not committed yet, and waits
+    for its row: once the first commits, the second must see the delivery claimed (it claimed
+    it too when its conditions were read from its snapshot, behind a join)."""
+    with transaction.atomic():
+        event = event_record(subject=submitted, payload={"type": "photo.reviewed"})
+    # Registered after the event, so that its fan-out (run at once in tests) made nothing.
+    endpoint, _ = webhook_create(owner=cast.owner, url=receiver.url, event_types=[])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, next_attempt_at=timezone.now()
+    )
+    second: list[object] = []
+
+    def second_task() -> None:
+        try:
+            second.append(webhook_attempt(delivery_id=delivery.pk))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        assert webhook_attempt(delivery_id=delivery.pk) is not None
+        thread = threading.Thread(target=second_task)
+        thread.start()
+        waited = _wait_for_a_lock_waiter("transactionid")  # the second waits for the row
+    thread.join(timeout=10)
+
+    assert waited
+    assert second == [None]
+    assert len(receiver.received) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+
+
+def _wait_for_a_lock_waiter(locktype: str = "advisory") -> bool:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                "SELECT count(*) FROM pg_locks WHERE locktype = %s AND NOT granted", [locktype]
             )
             if cursor.fetchone()[0]:
                 return True

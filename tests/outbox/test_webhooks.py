@@ -22,6 +22,7 @@ from outbox.services import (
     webhooks_fan_out,
     webhooks_retry_due,
 )
+from outbox.services.webhooks import QUEUE_LEASE
 from properties.models import Property, Status
 from tests.cast import Cast
 from tests.factories import PropertyFactory
@@ -185,6 +186,30 @@ def test_the_last_failed_retry_fails_the_delivery(
     assert webhooks_retry_due(now=timezone.now() + timedelta(days=1)) == 0
 
 
+def test_the_sweep_queues_a_delivery_again_only_once_its_queued_task_counts_as_lost(
+    cast: Cast, property: Property, receiver: Receiver
+) -> None:
+    """While the fan-out's task waits in the queue (here: it never runs), the sweep does not
+    queue another, however often it runs; once that task counts as lost, it queues one."""
+    register(cast.owner, receiver)
+    emit(property)
+    now = timezone.now()
+
+    assert webhooks_retry_due(now=now) == 0
+    assert webhooks_retry_due(now=now + timedelta(seconds=30)) == 0
+    assert receiver.received == []
+    assert webhooks_retry_due(now=now + QUEUE_LEASE + timedelta(seconds=1)) == 1
+    assert webhooks_retry_due(now=now + QUEUE_LEASE + timedelta(seconds=2)) == 0
+
+    delivery = WebhookDelivery.objects.get()  # the queued task ran at once (eager in tests)
+    assert (delivery.status, delivery.attempts, delivery.queued_until) == (
+        DeliveryStatus.DELIVERED,
+        1,
+        None,
+    )
+    assert len(receiver.received) == 1
+
+
 def test_a_timeout_is_retried(cast: Cast, property: Property, receiver: Receiver, settings) -> None:
     settings.WEBHOOK_TIMEOUT_SECONDS = 0.3
     register(cast.owner, receiver)
@@ -198,6 +223,28 @@ def test_a_timeout_is_retried(cast: Cast, property: Property, receiver: Receiver
     assert delivery.status == DeliveryStatus.RETRYING
     assert delivery.response_status is None
     assert "timed out" in delivery.last_error
+
+
+def test_an_answer_dribbled_a_byte_at_a_time_is_cut_off_at_the_timeout(
+    cast: Cast, property: Property, receiver: Receiver, settings
+) -> None:
+    """Each byte comes well within the timeout, the whole answer long after it: the timeout is
+    the attempt's, so the attempt gives up before the receiver has written everything."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    register(cast.owner, receiver)
+    receiver.queue(Reply(status=200, body=b"x" * 100, dribble_seconds=0.05))
+    emit(property)
+    delivery = WebhookDelivery.objects.get()
+
+    attempt(delivery)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.response_status, delivery.last_error) == (
+        DeliveryStatus.RETRYING,
+        None,
+        "timed out after 0.5 s",
+    )
+    assert receiver.answered.get(timeout=30) is False  # cut off before the end of its answer
 
 
 def test_410_switches_the_endpoint_off(cast: Cast, property: Property, receiver: Receiver) -> None:

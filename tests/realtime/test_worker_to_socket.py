@@ -2,7 +2,6 @@
 server is checked by the worker, whose broadcast reaches the owner's socket through Redis."""
 
 import json
-import os
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,18 +22,11 @@ from tests.support.processes import (
     asgi_server,
     celery_worker,
     database_url_of_this_test,
+    needs_postgresql_and_redis,
     services_environment,
 )
 
-pytestmark = [
-    pytest.mark.services,
-    pytest.mark.skipif(
-        not os.environ.get("REDIS_URL")
-        or not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="needs REDIS_URL and a PostgreSQL DATABASE_URL: the worker and the server share "
-        "the test database and Redis with the test",
-    ),
-]
+pytestmark = [pytest.mark.services, needs_postgresql_and_redis]
 
 QC_SECONDS = 90
 

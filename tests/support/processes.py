@@ -14,9 +14,18 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "S3_BUCKET")
+
+# For the tests whose processes share the test's database and Redis.
+needs_postgresql_and_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL")
+    or not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs REDIS_URL and a PostgreSQL DATABASE_URL: the processes it starts share the "
+    "test database and Redis with the test",
+)
 
 
 def free_port() -> int:
@@ -129,47 +138,78 @@ def worker_process(
 ) -> Iterator[RunningProcess]:
     """Starts a Celery worker (the default queue; its log is DATA_DIR/<name>.log) in a process
     group of its own, waits until it is ready, and stops the whole group at the end."""
+    with _celery_process(
+        environment,
+        name,
+        [
+            "worker",
+            "--hostname",
+            f"{name}@%h",
+            "--pool",
+            pool,
+            "-Q",
+            "celery",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        ready=" ready.",
+        startup_seconds=startup_seconds,
+    ) as running:
+        yield running
+
+
+@contextmanager
+def beat_process(
+    environment: dict[str, str], *, name: str = "beat", startup_seconds: float = 60
+) -> Iterator[RunningProcess]:
+    """Starts Celery beat (CELERY_BEAT_SCHEDULE; its schedule file and its log DATA_DIR/<name>.*)
+    in a process group of its own, waits until it has started, and stops it at the end."""
+    schedule = Path(environment["DATA_DIR"]) / f"{name}-schedule"
+    with _celery_process(
+        environment,
+        name,
+        ["beat", "--schedule", str(schedule)],
+        ready="beat: Starting...",
+        startup_seconds=startup_seconds,
+    ) as running:
+        yield running
+
+
+@contextmanager
+def _celery_process(
+    environment: dict[str, str],
+    name: str,
+    arguments: Sequence[str],
+    *,
+    ready: str,
+    startup_seconds: float,
+) -> Iterator[RunningProcess]:
+    """``celery -A propflow <arguments>`` in a group of its own, logging to DATA_DIR/<name>.log,
+    once its log shows ``ready``; the whole group is stopped at the end."""
     log = Path(environment["DATA_DIR"]) / f"{name}.log"
     with log.open("wb") as output:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "propflow",
-                "worker",
-                "--hostname",
-                f"{name}@%h",
-                "--pool",
-                pool,
-                "-Q",
-                "celery",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "propflow", *arguments, "--loglevel", "INFO"],
             cwd=ROOT,
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    running = RunningProcess(popen=worker, log=log)
+    running = RunningProcess(popen=process, log=log)
     try:
         deadline = time.monotonic() + startup_seconds
-        while " ready." not in (text := running.log_text()):
-            if worker.poll() is not None:
-                raise RuntimeError(f"{name} exited with {worker.returncode}:\n{text}")
+        while ready not in (text := running.log_text()):
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{text}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} not ready after {startup_seconds} s:\n{text}")
             time.sleep(0.2)
         yield running
     finally:
-        _stop_group(worker)
+        _stop_group(process)
 
 
 @contextmanager

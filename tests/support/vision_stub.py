@@ -32,6 +32,8 @@ class Reply:
     body: bytes = b'{"responses": [{}]}'
     delay_seconds: float = 0.0
     headers: tuple[tuple[str, str], ...] = ()
+    # The pause after each byte of the answer (status line, headers and body), when dribbled.
+    dribble_seconds: float = 0.0
 
 
 def labels_reply(*labels: tuple[str, float]) -> Reply:
@@ -115,10 +117,14 @@ def send_reply(
     released: threading.Event,
     *,
     content_type: str | None = None,
-) -> None:
-    """Answers the request with the reply, after its delay (cut short once ``released``)."""
+) -> bool:
+    """Answers the request with the reply, after its delay (cut short once ``released``), a
+    byte at a time if dribbled; whether all of it was written (not when the client hung up)."""
     if reply.delay_seconds:
         released.wait(reply.delay_seconds)
+    output = handler.wfile
+    if reply.dribble_seconds:
+        handler.wfile = _Dribble(output, reply.dribble_seconds, released)  # type: ignore[assignment]
     try:
         handler.send_response(reply.status)
         if content_type is not None:
@@ -129,7 +135,25 @@ def send_reply(
         handler.end_headers()
         handler.wfile.write(reply.body)
     except ConnectionError:
-        pass  # the client gave up waiting: what a timeout test wants
+        return False  # the client gave up waiting: what a timeout test wants
+    finally:
+        handler.wfile = output
+    return True
+
+
+class _Dribble:
+    """Writes a byte at a time, pausing after each (no pause once ``released``)."""
+
+    def __init__(self, output: Any, seconds: float, released: threading.Event) -> None:
+        self._output = output
+        self._seconds = seconds
+        self._released = released
+
+    def write(self, data: bytes) -> int:
+        for index in range(len(data)):
+            self._output.write(data[index : index + 1])
+            self._released.wait(self._seconds)
+        return len(data)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,13 +1,19 @@
 """A webhook receiver: a real HTTP server on 127.0.0.1, in a thread of the test, that keeps
 every request and answers each with the next reply queued (``vision_stub.Reply``: a status,
-headers, a delay), 204 once none is left. And a test resolver (``WEBHOOK_RESOLVER``): host
+headers, a delay, a dribble), 204 once none is left, noting whether each answer was written
+in full before the client hung up. Over TLS when given a server context: its URL is then
+``https://<host>:<port>/hooks`` for the name the test resolves to 127.0.0.1, and the name each
+client asked for (SNI) is kept. And a test resolver (``WEBHOOK_RESOLVER``): host
 names answered from ``NAMES``, which a test fills, as DNS would."""
 
 from __future__ import annotations
 
+import queue
+import ssl
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,29 +39,38 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    arrived: float  # time.time() once the body was read
 
 
 class Receiver:
-    def __init__(self, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}/hooks"
+    def __init__(self, url: str) -> None:
+        self.url = url
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
+        # For each answer, once written or cut off: whether the client read all of it.
+        self.answered: queue.Queue[bool] = queue.Queue()
         self.released = threading.Event()  # set when the test ends: a slow reply stops waiting
+        self.server_names: list[str | None] = []  # over TLS: each handshake's SNI
+        # When set, what answers each request (in the request's thread), instead of the queue.
+        self.reply_to: Callable[[Received], Reply] | None = None
 
     def queue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
-        self.received.append(
-            Received(
-                path=handler.path,
-                headers={name.lower(): value for name, value in handler.headers.items()},
-                body=handler.rfile.read(length),
-            )
+        received = Received(
+            path=handler.path,
+            headers={name.lower(): value for name, value in handler.headers.items()},
+            body=handler.rfile.read(length),
+            arrived=time.time(),
         )
-        reply = self.replies.popleft() if self.replies else Reply(status=204, body=b"")
-        send_reply(handler, reply, self.released)
+        self.received.append(received)
+        if self.reply_to is not None:
+            reply = self.reply_to(received)
+        else:
+            reply = self.replies.popleft() if self.replies else Reply(status=204, body=b"")
+        self.answered.put(send_reply(handler, reply, self.released))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -71,15 +86,26 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None, host: str) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.receiver = Receiver(self.server_address[1])
+        port = self.server_address[1]
+        if tls is None:
+            self.receiver = Receiver(f"http://127.0.0.1:{port}/hooks")
+            return
+        self.receiver = Receiver(f"https://{host}:{port}/hooks")
+        names = self.receiver.server_names
+        tls.sni_callback = lambda _socket, name, _context: names.append(name)
+        # A handshake that fails makes accept() raise: the server drops that connection.
+        self.socket = tls.wrap_socket(self.socket, server_side=True)
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[Receiver]:
-    """A receiver, serving until the block ends."""
-    server = _Server()
+def webhook_receiver(
+    tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+) -> Iterator[Receiver]:
+    """A receiver, over TLS with the context given (as ``host``), serving until the block
+    ends."""
+    server = _Server(tls, host)
     thread = threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True)
     thread.start()
     try:
