@@ -39,12 +39,19 @@ class Event(models.Model):
     # What staff hear, when it is more than the payload (a QC result's duplicate details).
     staff_payload = models.JSONField(null=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set by the webhook fan-out (its deliveries made): until then the retry sweep fans the
+    # event out itself, should the task queued after commit have been lost (a broker down or
+    # restarted).
+    fanned_out = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["owner", "seq"], name="event_owner_seq"),
             models.Index(fields=["agent", "seq"], name="event_agent_seq"),
             models.Index(fields=["created_at"], name="event_created_at"),
+            models.Index(
+                fields=["seq"], condition=models.Q(fanned_out=False), name="event_not_fanned_out"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -106,9 +106,12 @@ def webhook_delivery_get_for(
 
 def endpoints_hearing(event: Event) -> list[WebhookEndpoint]:
     """The active endpoints the event goes to: staff's (while their owner is staff), and its
-    owner's (the audience fixed in the log; agents have none), that want its type. Judged here
-    rather than in SQL: the staff roles are the user model's, and the endpoints are few."""
-    candidates = WebhookEndpoint.objects.filter(is_active=True, owner__is_active=True)
+    owner's (the audience fixed in the log; agents have none), registered by the time of the
+    event and wanting its type. Judged here rather than in SQL: the staff roles are the user
+    model's, and the endpoints are few."""
+    candidates = WebhookEndpoint.objects.filter(
+        is_active=True, owner__is_active=True, created_at__lte=event.created_at
+    )
     return [
         endpoint
         for endpoint in candidates.select_related("owner")

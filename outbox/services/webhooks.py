@@ -47,6 +47,9 @@ ROTATION_OVERLAP = timedelta(hours=24)
 CLAIM_MARGIN_SECONDS = 30
 # A queued attempt's task that has not claimed its delivery after this is counted lost.
 QUEUE_LEASE = timedelta(minutes=5)
+# An event's fan-out task runs right after its commit; one not run this long after was lost.
+FAN_OUT_GRACE = timedelta(seconds=30)
+FAN_OUT_BATCH = 100
 MAX_RETRY_AFTER = timedelta(hours=24)
 JITTER = 0.1  # up to a tenth of each delay, added, so that retries of many do not bunch
 
@@ -193,15 +196,28 @@ def webhooks_fan_out(*, event_id: str) -> int:
         )
         for delivery_id in untried:
             _queue(delivery_id)
+        Event.objects.filter(seq=event.seq, fanned_out=False).update(fanned_out=True)
     return len(untried)
+
+
+def _fan_out_missed(now: datetime) -> int:
+    """Fans out the events of more than FAN_OUT_GRACE ago whose fan-out task never ran (the
+    broker was down when they committed, or lost it); how many deliveries it queued."""
+    missed = Event.objects.filter(fanned_out=False, created_at__lte=now - FAN_OUT_GRACE)
+    seqs = list(missed.order_by("seq").values_list("seq", flat=True)[:FAN_OUT_BATCH])
+    for seq in seqs:
+        logger.warning("fanning out a missed event", extra={"event_id": event_public_id(seq)})
+    return sum(webhooks_fan_out(event_id=event_public_id(seq)) for seq in seqs)
 
 
 def webhooks_retry_due(*, now: datetime | None = None) -> int:
     """Queues every delivery whose next attempt is due and that no queued task waits for (beat,
     every few seconds: the retries, and the attempts whose task was lost, QUEUE_LEASE after it
-    was queued); returns how many. A delivery it queues is not queued again by the next sweeps
-    while its task waits behind others."""
+    was queued), after fanning out the events whose fan-out was lost; returns how many. A
+    delivery it queues is not queued again by the next sweeps while its task waits behind
+    others."""
     now = now or timezone.now()
+    fanned_out = _fan_out_missed(now)
     due_and_unqueued = WebhookDelivery.objects.filter(
         Q(queued_until__isnull=True) | Q(queued_until__lte=now),
         status__in=(DeliveryStatus.PENDING, DeliveryStatus.RETRYING),
@@ -211,7 +227,7 @@ def webhooks_retry_due(*, now: datetime | None = None) -> int:
     WebhookDelivery.objects.filter(pk__in=due).update(queued_until=now + QUEUE_LEASE)
     for delivery_id in due:
         deliver_webhook.delay(delivery_id=str(delivery_id))
-    return len(due)
+    return fanned_out + len(due)
 
 
 def webhook_attempt(

@@ -329,3 +329,30 @@ def test_redeliver_sends_a_delivered_one_again(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
     assert len(receiver.received) == 2
+
+
+def test_the_sweep_fans_out_an_event_whose_fan_out_task_was_lost(
+    cast: Cast, property: Property, receiver: Receiver
+) -> None:
+    register(cast.owner, receiver)
+    # Its fan-out task, queued after commit, never runs: this test never commits.
+    event = event_record(subject=property, payload={"type": "photo.reviewed"})
+
+    assert webhooks_retry_due(now=event.created_at + timedelta(seconds=29)) == 0
+    assert webhooks_retry_due(now=event.created_at + timedelta(seconds=31)) == 1
+    assert webhooks_retry_due(now=event.created_at + timedelta(seconds=32)) == 0
+
+    [delivery] = WebhookDelivery.objects.all()
+    assert delivery.event_id == event.seq
+    event.refresh_from_db()
+    assert event.fanned_out
+
+
+def test_an_endpoint_registered_after_an_event_does_not_hear_it(
+    cast: Cast, property: Property, receiver: Receiver
+) -> None:
+    event = event_record(subject=property, payload={"type": "photo.reviewed"})
+    register(cast.owner, receiver)
+
+    assert webhooks_fan_out(event_id=event_public_id(event.seq)) == 0
+    assert not WebhookDelivery.objects.exists()
