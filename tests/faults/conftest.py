@@ -107,11 +107,11 @@ def stack_environment(
     )
 
 
-def run_sweep(broker_url: str) -> None:
-    """Sends the sweep (photos.requeue_stuck) to the workers, as beat does every 5 minutes."""
+def run_sweep(broker_url: str, task: str = "photos.requeue_stuck") -> None:
+    """Sends a sweep to the workers, as beat does (photos.requeue_stuck: every 5 minutes)."""
     app = Celery("propflow-faults", broker=broker_url, set_as_current=False)
     try:
-        app.send_task("photos.requeue_stuck")
+        app.send_task(task)
     finally:
         app.close()
 

@@ -36,6 +36,7 @@ from tests.faults.conftest import (
 )
 from tests.support.live_clients import ApiUser
 from tests.support.processes import asgi_server, worker_process
+from tests.support.webhook_receiver import webhook_receiver
 
 REDIS = urlsplit(os.environ.get("REDIS_URL", ""))
 REDIS_PORT = REDIS.port or 6379
@@ -219,3 +220,57 @@ def test_uploads_around_a_redis_restart_are_all_checked_once(
         for id in photo_ids.values()
         for name in ("original", "preview.jpg")
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_while_redis_is_down_reaches_the_open_socket_and_the_webhook(
+    stack_environment, processes_redis_url
+) -> None:
+    owner, property = owner_with_draft()
+    sms_dir = Path(stack_environment["SMS_FILE_PATH"])
+    sms_dir.mkdir(parents=True)
+    environment = {
+        **stack_environment,
+        "WEBSOCKET_SESSION_RECHECK_SECONDS": "1",
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
+    }
+
+    with (
+        webhook_receiver() as receiver,
+        asgi_server(environment) as base_url,
+        worker_process(environment),
+    ):
+        client = ApiUser(base_url, sms_dir, str(owner.phone))
+        client.ok(
+            "POST",
+            "/api/v1/webhooks/",
+            201,
+            json={"url": receiver.url, "event_types": ["property.status_changed"]},
+        )
+        listener = client.listen()
+        try:
+            with redis_down():
+                # Committed with its event row; neither its broadcast nor its fan-out task
+                # can be sent.
+                submitted = client.post(f"/api/v1/properties/{property.pk}/submit/", json={})
+            event = listener.wait_for(
+                lambda event: (
+                    event["type"] == "property.status_changed"
+                    and event["property_id"] == str(property.pk)
+                ),
+                timeout_seconds=60,
+            )
+        finally:
+            listener.close()
+        wait_for(
+            lambda: len(receiver.received) > 0,
+            seconds=90,
+            interval=1,
+            meanwhile=lambda: run_sweep(processes_redis_url, "outbox.retry_webhooks"),
+            what="the webhook of the change is delivered",
+        )
+
+    assert submitted.status_code == 200, submitted.text
+    assert event["to"] == "SUBMITTED"
+    [delivery] = receiver.received
+    assert delivery.headers["webhook-id"] == event["id"]
