@@ -42,7 +42,8 @@ class Event(models.Model):
     # Set by the webhook fan-out (its deliveries made): until then the retry sweep fans the
     # event out itself, should the task queued after commit have been lost (a broker down or
     # restarted).
-    fanned_out = models.BooleanField(default=False)
+    # A database default too: a process of the release before writes events without it.
+    fanned_out = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [
