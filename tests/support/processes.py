@@ -171,7 +171,9 @@ def beat_process(
         environment,
         name,
         ["beat", "--schedule", str(schedule)],
-        ready="beat: Starting...",
+        # The last line of the banner beat prints as it starts its scheduler (its own log
+        # lines are below PropFlow's level for celery.beat: settings.LOGGING).
+        ready="maxinterval ->",
         startup_seconds=startup_seconds,
     ) as running:
         yield running
