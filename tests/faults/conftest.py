@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import boto3
 import httpx
 import pytest
 import redis
@@ -34,6 +33,7 @@ from tests.support.processes import (
     redis_url_with_database,
     services_environment,
 )
+from tests.support.s3 import s3_client
 
 T = TypeVar("T")
 
@@ -228,19 +228,9 @@ def qc_runs(log_text: str, photo_id: str) -> int:
     )
 
 
-def bucket_client() -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=os.environ["S3_ENDPOINT_URL"],
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
-        region_name=os.environ.get("S3_REGION", "us-east-1"),
-    )
-
-
 def bucket_keys(prefix: str) -> list[str]:
     """The keys under the prefix in the shared bucket, sorted."""
-    listing = bucket_client().list_objects_v2(Bucket=os.environ["S3_BUCKET"], Prefix=prefix)
+    listing = s3_client().list_objects_v2(Bucket=os.environ["S3_BUCKET"], Prefix=prefix)
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
@@ -250,7 +240,7 @@ def bucket_prefixes() -> Iterator[list[str]]:
     emptied at the end."""
     prefixes: list[str] = []
     yield prefixes
-    client = bucket_client()
+    client = s3_client()
     for prefix in prefixes:
         for key in bucket_keys(prefix):
             client.delete_object(Bucket=os.environ["S3_BUCKET"], Key=key)

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -21,6 +20,7 @@ from properties.models import Property
 from tests.cast import authenticated_client
 from tests.factories import PropertyFactory, UserFactory
 from tests.support.images import make_jpeg
+from tests.support.s3 import s3_client
 
 NEEDS_S3 = [
     pytest.mark.services,
@@ -45,19 +45,9 @@ def s3_storage(settings: Any, media_root: Any) -> dict[str, Any]:
     return s3_config
 
 
-def bucket() -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=os.environ["S3_ENDPOINT_URL"],
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
-        region_name=os.environ.get("S3_REGION", "us-east-1"),
-    )
-
-
 def stored_object(key: str) -> tuple[bytes, dict[str, Any]]:
     """The object's bytes and its headers (HEAD's answer), from the bucket itself."""
-    answer = bucket().get_object(Bucket=os.environ["S3_BUCKET"], Key=key)
+    answer = s3_client().get_object(Bucket=os.environ["S3_BUCKET"], Key=key)
     return answer["Body"].read(), answer
 
 
@@ -94,7 +84,7 @@ def uploaded(s3_storage, db, django_capture_on_commit_callbacks) -> Iterator[Upl
         photo = Photo.objects.get(pk=response.json()["id"])
         yield Uploaded(owner, property, photo, original, response.json())
     finally:
-        client = bucket()
+        client = s3_client()
         listing = client.list_objects_v2(
             Bucket=os.environ["S3_BUCKET"], Prefix=f"photos/{property.pk}/"
         )

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from properties.models import Property, Status, ValuationReport
 from tests.cast import authenticated_client
-from tests.storage.conftest import NEEDS_S3, Uploaded, bucket, stored_object
+from tests.storage.conftest import NEEDS_S3, Uploaded, stored_object
 from tests.support.pdf import pdf_text, requires_pdftotext
+from tests.support.s3 import s3_client
 
 pytestmark = NEEDS_S3
 
@@ -43,7 +44,7 @@ def test_a_report_the_bucket_lost_is_made_again(uploaded: Uploaded) -> None:
     client = authenticated_client(uploaded.owner)
     assert client.get(f"/api/v1/properties/{property.pk}/report/").status_code == 200
     lost = ValuationReport.objects.get()
-    bucket().delete_object(Bucket=os.environ["S3_BUCKET"], Key=lost.file.name)
+    s3_client().delete_object(Bucket=os.environ["S3_BUCKET"], Key=lost.file.name)
 
     response = client.get(f"/api/v1/properties/{property.pk}/report/")
 
