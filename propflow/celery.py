@@ -2,7 +2,7 @@
 
 import logging
 import os
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from celery import Celery, Task, signals
@@ -41,8 +41,10 @@ def queue_on_commit(task: Task[Any, Any], **kwargs: Any) -> None:
     transaction.on_commit(partial(queue, task, **kwargs))
 
 
-def _periodic_tasks() -> set[str]:
-    return {entry["task"] for entry in app.conf.beat_schedule.values()}
+@cache
+def _periodic_tasks() -> frozenset[str]:
+    """The tasks of the beat schedule (read once: the schedule is settings)."""
+    return frozenset(entry["task"] for entry in app.conf.beat_schedule.values())
 
 
 @signals.task_postrun.connect
