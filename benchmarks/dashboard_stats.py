@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from benchmarks.property_list import AGENTS, QC_MIX, STATUS_MIX, WITH_AGENT, _batches
+from benchmarks.stats import timings_ms
 from photos.models import Category, Photo
 from properties.models import Property, PropertyType, Status, StatusChange
 from properties.stats import GENERATION_KEY, stats_count, stats_current, stats_invalidate
@@ -213,11 +214,7 @@ def _run(name: str, repeats: int, work: Callable[[], object]) -> Measurement:
     with CaptureQueriesContext(connection) as queries:
         work()
     query_count = len(queries)
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        timings.append((time.perf_counter() - started) * 1000)
+    timings = timings_ms(work, repeats)
     return Measurement(name, query_count, statistics.median(timings), max(timings))
 
 

@@ -40,6 +40,7 @@ from rest_framework.pagination import Cursor
 
 from accounts.models import Role, User
 from accounts.services import user_tokens
+from benchmarks.stats import timings_ms
 from photos.models import Category, Photo, QcStatus
 from properties.admin import EstimatedCountPaginator, PropertyAdmin
 from properties.models import Property, PropertyType, Status
@@ -258,11 +259,7 @@ def _run(
     query_count = len(queries)
     if response.status_code != 200:
         raise SystemExit(f"{list_name} {page}: HTTP {response.status_code}.")
-    timings = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        client.get(url, query)
-        timings.append((time.perf_counter() - started) * 1000)
+    timings = timings_ms(lambda: client.get(url, query), requests)
     return Measurement(list_name, size, page, query_count, statistics.median(timings))
 
 
